@@ -1,0 +1,46 @@
+# trainops — the obvious targets. `make demo` and `make test` work on a fresh machine with Python 3.11+.
+SHELL := /bin/bash
+# uv from PATH, else the one pip installs (bootstrapped on first use)
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+export DO_NOT_TRACK=1
+export DBT_SEND_ANONYMOUS_USAGE_STATS=False
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
+export GX_ANALYTICS_ENABLED=false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90
+
+.PHONY: help install demo run test test-unit lint format docs bench clean
+
+help:
+	@echo "make demo   generate a demo enterprise and run the nightly job on it (DuckDB)"
+	@echo "make test   run the whole test suite"
+	@echo "make lint   ruff + dbt parse"
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+demo: install
+	$(UV) run trainops demo
+
+run: install
+	$(UV) run trainops run
+
+test: install
+	$(UV) run pytest
+
+test-unit: install
+	$(UV) run pytest tests/unit
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format: install
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+docs: install
+	cd dbt && TRAINOPS_BUILD_DB=target/docs.duckdb $(UV) run dbt docs generate --profiles-dir .
+
+clean:
+	rm -rf data dbt/target dbt/logs .pytest_cache

@@ -1,0 +1,191 @@
+"""The landing zone: the only writer of raw data.
+
+Layout under ``{home}/landing``::
+
+    {source}/{load_id}/{entity}.parquet     canonical records of one entity (METADATA columns first)
+    {source}/{load_id}/_rejects.parquet     rows that could not be typed (QUARANTINE schema)
+    {source}/{load_id}/manifest.json        source, kind, files, row counts, checksum, timings
+    _schema/_empty/…                        zero-row files of every schema, so readers' globs match
+
+A load is written under ``{source}/.tmp-{load_id}`` and renamed when complete, so a crash leaves no
+half load visible. Loads are never modified afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors import schemas
+from connectors.base import ParseResult, Reject
+
+CONNECTOR_VERSION = "0.1.0"
+REJECTS_FILE = "_rejects.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+def new_load_id(source: str, now: datetime | None = None) -> str:
+    """Sortable by time, unique per source: ``20261128T184501123456Z-hr``."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S%f}Z-{source}"
+
+
+@dataclass
+class Load:
+    load_id: str
+    source: str
+    path: Path
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def landing_dir(home: Path) -> Path:
+    return home / "landing"
+
+
+def ensure_schema_files(home: Path) -> None:
+    """Zero-row files of every landed schema, so ``read_parquet`` globs always match something and
+    always see every column, however few loads exist yet."""
+    target = landing_dir(home) / "_schema" / "_empty"
+    target.mkdir(parents=True, exist_ok=True)
+    for entity in schemas.ENTITIES:
+        path = target / f"{entity}.parquet"
+        if not path.exists():
+            _write_parquet(schemas.full_schema(entity).empty_table(), path)
+    for path in (target / REJECTS_FILE, home / "quarantine" / "_schema.parquet"):
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_parquet(schemas.QUARANTINE.empty_table(), path)
+
+
+def records_table(entity: str, records: list[dict[str, Any]], load_id: str, source: str) -> pa.Table:
+    """Canonical records → an Arrow table of the landed schema, numbering rows within the load."""
+    schema = schemas.full_schema(entity)
+    rows = [
+        {**record, "_load_id": load_id, "_row": index, "_source": source}
+        for index, record in enumerate(records)
+    ]
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def rejects_table(rejects: list[Reject], load_id: str, source: str) -> pa.Table:
+    rows = [
+        {
+            "_load_id": load_id,
+            "_row": None,
+            "_source": source,
+            "_source_file": reject.source_file,
+            "_source_line": reject.source_line,
+            "entity": reject.entity,
+            "rule": reject.rule,
+            "severity": reject.severity,
+            "column_name": reject.column_name,
+            "value": reject.value,
+            "message": reject.message,
+            "record": reject.record,
+        }
+        for reject in rejects
+    ]
+    return pa.Table.from_pylist(rows, schema=schemas.QUARANTINE)
+
+
+def write_load(
+    home: Path,
+    source: str,
+    kind: str,
+    result: ParseResult,
+    *,
+    files: list[dict[str, Any]],
+    window: dict[str, Any] | None = None,
+    started_at: datetime | None = None,
+) -> Load:
+    """Write one immutable load atomically and return it (with its manifest)."""
+    started_at = started_at or datetime.now(UTC)
+    load_id = new_load_id(source, started_at)
+    source_dir = landing_dir(home) / source
+    final = source_dir / load_id
+    tmp = source_dir / f".tmp-{load_id}"
+    tmp.mkdir(parents=True, exist_ok=False)
+    try:
+        digest = hashlib.sha256()
+        entities: dict[str, int] = {}
+        for entity in sorted(result.records):
+            table = records_table(entity, result.records[entity], load_id, source)
+            _write_parquet(table, tmp / f"{entity}.parquet")
+            entities[entity] = table.num_rows
+            digest.update((tmp / f"{entity}.parquet").read_bytes())
+        _write_parquet(rejects_table(result.rejects, load_id, source), tmp / REJECTS_FILE)
+        manifest = {
+            "load_id": load_id,
+            "source": source,
+            "kind": kind,
+            "connector_version": CONNECTOR_VERSION,
+            "window": window or {},
+            "files": files,
+            "entities": entities,
+            "rejects": len(result.rejects),
+            "raw_rows": result.raw_rows,
+            "checksum": digest.hexdigest(),
+            "started_at": started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+        }
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(source_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Load(load_id=load_id, source=source, path=final, manifest=manifest)
+
+
+def list_loads(home: Path, source: str | None = None) -> list[Load]:
+    """Complete loads (those with a manifest), oldest first. Half-written ``.tmp-`` loads are skipped."""
+    root = landing_dir(home)
+    if not root.exists():
+        return []
+    loads = []
+    for manifest_path in root.glob(f"{source or '*'}/*/{MANIFEST_FILE}"):
+        load_dir = manifest_path.parent
+        if load_dir.name.startswith((".tmp-", "_")) or load_dir.parent.name.startswith("_"):
+            continue
+        manifest = json.loads(manifest_path.read_text())
+        loads.append(Load(manifest["load_id"], manifest["source"], load_dir, manifest))
+    return sorted(loads, key=lambda load: load.load_id)
+
+
+def remove_incomplete(home: Path) -> list[Path]:
+    """Delete ``.tmp-`` directories a crashed run left behind; they were never visible."""
+    removed = []
+    for tmp in landing_dir(home).glob("*/.tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+    return removed
+
+
+def read_entity(load: Load, entity: str) -> pa.Table | None:
+    path = load.path / f"{entity}.parquet"
+    return pq.read_table(path) if path.exists() else None
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    with open(path, "wb") as handle:
+        pq.write_table(table, handle, compression="zstd")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,175 @@
+"""The `trainops` command.
+
+Exit codes: 0 success; 1 the run failed (critical validation, dbt build, unreadable source) and the
+published marts are untouched; 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trainops", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect and dbt logs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="generate the demo enterprise and run the nightly job on it")
+    demo.add_argument("--employees", type=int, default=300)
+    demo.add_argument("--months", type=int, default=12)
+    demo.add_argument("--vendors", type=int, default=4)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--as-of", type=_date, help="business date of the demo (default: today)")
+
+    run = commands.add_parser("run", help="the nightly job: extract, validate, build, publish")
+    run.add_argument("--config", help="trainops.yaml (default: $TRAINOPS_CONFIG, then ./trainops.yaml)")
+    run.add_argument("--as-of", type=_date, help="business date the marts are computed for (default: today)")
+
+    parse = commands.add_parser("parse", help="show what trainops makes of files: records or rejections")
+    parse.add_argument("files", nargs="+", type=Path)
+    parse.add_argument("--kind", help="file kind (default: detected from extension and header)")
+    parse.add_argument("--json", action="store_true", help="machine-readable output")
+    parse.add_argument("--reference-dir", type=Path, help="reference CSVs (vendors.csv for e-invoices)")
+
+    status = commands.add_parser("status", help="last runs and the published marts' freshness")
+    status.add_argument("--config")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _quiet_logs(args.verbose)
+    from flows.config import ConfigError
+
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"trainops: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("trainops: interrupted", file=sys.stderr)
+        return 130
+
+
+def _quiet_logs(verbose: bool) -> None:
+    level = "INFO" if verbose else "WARNING"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
+    from flows.config import load_config
+    from flows.nightly import RunFailed, nightly_sync
+
+    config = load_config(config_path or args.config)  # fail fast, before Prefect starts
+    try:
+        record = nightly_sync(as_of=args.as_of, config_path=str(config.path))
+    except RunFailed as exc:
+        print(f"trainops: run failed, published marts untouched: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except RuntimeError as exc:  # e.g. another run holds the lock
+        print(f"trainops: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(render_run(record))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from flows.config import DEMO_DIR, write_demo_config
+    from flows.demo import generate
+    from flows.nightly import business_today
+
+    as_of = args.as_of or business_today("Europe/London")
+    out = Path.cwd() / DEMO_DIR
+    print(f"generating the demo enterprise ({args.employees} employees, {args.months} months) in {out} …")
+    generate(
+        out, as_of=as_of, seed=args.seed, employees=args.employees, months=args.months, vendors=args.vendors
+    )
+    args.as_of = as_of
+    args.config = str(write_demo_config(out, home=out.parent))
+    print("running the nightly job on it …")
+    return cmd_run(args)
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from connectors.registry import PARSERS, format_result, parse_files
+
+    from connectors.base import ParseContext, SourceError
+
+    if args.kind and args.kind not in PARSERS:
+        print(f"trainops: unknown kind {args.kind!r} (kinds: {', '.join(PARSERS)})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = parse_files(args.files, args.kind, ParseContext(reference_dir=args.reference_dir))
+    except SourceError as exc:
+        print(f"trainops: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(format_result(result, as_json=args.json))
+    return EXIT_FAILED if result.rejects else EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from flows.config import load_config
+    from flows.summary import read_run_records
+
+    config = load_config(args.config)
+    records = read_run_records(config.home)
+    if not records:
+        print(f"no runs yet under {config.home}")
+        return EXIT_OK
+    print(f"{'run':<28} {'status':<8} {'as of':<10}  error")
+    for record in records:
+        print(
+            f"{record['run_id']:<28} {record['status']:<8} {record['as_of']:<10}  {record.get('error', '')}"
+        )
+    if config.marts_db.exists():
+        published = next((r for r in records if r["status"] == "success"), None)
+        when = published["finished_at"] if published else "unknown (older than the last 10 runs)"
+        print(f"\npublished marts: {config.marts_db} (last published {when})")
+    return EXIT_OK
+
+
+def render_run(record: dict[str, Any]) -> str:
+    lines = [f"run {record['run_id']}: {record['status']} (as of {record['as_of']})", "", "rows per source:"]
+    for source in record["sources"]:
+        rows = ", ".join(f"{entity} {count}" for entity, count in source["rows"].items()) or "no new files"
+        lines.append(f"  {source['source']:<14} {rows}  ({source['rejects']} rejected while parsing)")
+    validation = record["validation"]
+    lines.append(
+        f"quarantined rows: {validation['quarantined_rows']} by validation"
+        f" + {sum(s['rejects'] for s in record['sources'])} by parsing this run"
+    )
+    figures = record.get("figures", {})
+    lines += [
+        f"compliance: {figures.get('compliance_pct')} % compliant (excluding exempt), "
+        f"{figures.get('overdue')} overdue",
+        f"utilization: {figures.get('utilization_pct')} % of delivered seats used",
+        f"billing: billed {figures.get('billed')} vs expected {figures.get('expected')}, "
+        f"{figures.get('flagged_lines')} flagged lines",
+        "",
+        f"marts:   {record['published']['marts_db']}",
+        f"exports: {Path(record['published']['marts_db']).parent.parent / 'exports'}",
+    ]
+    return "\n".join(lines)
+
+
+COMMANDS = {"demo": cmd_demo, "run": cmd_run, "parse": cmd_parse, "status": cmd_status}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

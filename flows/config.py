@@ -1,0 +1,208 @@
+"""`trainops.yaml`: loading and validation (DESIGN §6; the shape is public API).
+
+Errors name the file and the key path (``sources[2].kind``) so a user can fix them without reading
+code. Relative paths resolve against the file's directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+FILE_KINDS = (
+    "hris_csv",
+    "xapi_files",
+    "lms_csv",
+    "sessions_csv",
+    "bookings_csv",
+    "invoices_csv",
+    "invoices_xml",
+)
+DEFAULT_CONFIG_NAMES = ("trainops.yaml", "trainops.yml")
+DEMO_DIR = Path("data") / "demo"  # where `trainops demo` generates its enterprise and config
+DEMO_SOURCES = {  # source name → (kind, folder under the demo's drops/)
+    "hr": ("hris_csv", "hris"),
+    "lrs_export": ("xapi_files", "xapi"),
+    "legacy_lms": ("lms_csv", "lms"),
+    "sessions": ("sessions_csv", "sessions"),
+    "bookings": ("bookings_csv", "bookings"),
+    "invoices_csv": ("invoices_csv", "invoices_csv"),
+    "einvoices": ("invoices_xml", "invoices_xml"),
+}
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, with a one-line message naming the file and key."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: str
+    path: Path | None = None  # file kinds: a directory
+    glob: str | None = None  # file kinds: optional pattern inside it
+    options: dict[str, Any] = field(default_factory=dict)  # API kinds: url, *_env names, …
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    home: Path
+    reference_dir: Path
+    timezone: str
+    sources: tuple[Source, ...]
+    due_soon_days: int = 30
+    max_error_fraction: float = 0.5
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def exports(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def marts_db(self) -> Path:
+        return self.warehouse / "marts.duckdb"
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise ConfigError(f"{self.path}: no source named {name!r} (have: {', '.join(self.names)})")
+
+    @property
+    def names(self) -> list[str]:
+        return [source.name for source in self.sources]
+
+
+def write_demo_config(demo_dir: Path, home: Path) -> Path:
+    """The configuration of a generated demo enterprise (``flows/demo.py``'s layout)."""
+    lines = [
+        "# Written by `trainops demo`: the generated demo enterprise. See README to point at your own drops.",
+        f"home: {os.path.relpath(home, demo_dir)}",
+        "reference_dir: ./reference",
+        "timezone: Europe/London",
+        "sources:",
+    ]
+    lines += [
+        f"  - {{name: {name}, kind: {kind}, path: ./drops/{folder}}}"
+        for name, (kind, folder) in DEMO_SOURCES.items()
+    ]
+    path = demo_dir / "trainops.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--config`` first, then ``$TRAINOPS_CONFIG``, then ``trainops.yaml`` in the working directory,
+    then the demo's (``data/demo/trainops.yaml``, written by ``trainops demo``)."""
+    candidates: list[Path] = []
+    if explicit:
+        candidates = [Path(explicit)]
+    elif os.environ.get("TRAINOPS_CONFIG"):
+        candidates = [Path(os.environ["TRAINOPS_CONFIG"])]
+    else:
+        candidates = [Path.cwd() / name for name in DEFAULT_CONFIG_NAMES] + [
+            Path.cwd() / DEMO_DIR / "trainops.yaml"
+        ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ConfigError(
+        f"no configuration found (looked for {', '.join(str(c) for c in candidates)}); "
+        "pass --config FILE or set TRAINOPS_CONFIG"
+    )
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    config_path = find_config(path)
+    try:
+        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{config_path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read ({exc.strerror})") from None
+    return parse_config(data, config_path)
+
+
+def parse_config(data: Any, config_path: Path) -> Config:
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{config_path}: {key}: {message}")
+
+    if not isinstance(data, dict):
+        raise fail("(top level)", "expected a mapping of keys such as home, reference_dir, sources")
+    known = {"home", "reference_dir", "timezone", "sources", "due_soon_days", "max_error_fraction"}
+    for key in data:
+        if key not in known:
+            raise fail(str(key), f"unknown key (expected one of: {', '.join(sorted(known))})")
+    base = config_path.parent
+    env_home = os.environ.get("TRAINOPS_HOME")
+    home = Path(env_home) if env_home else _path(data.get("home", "./data"), base, "home", fail)
+    if "reference_dir" not in data:
+        raise fail("reference_dir", "required: the directory of courses.csv, training_requirements.csv, …")
+    reference_dir = _path(data["reference_dir"], base, "reference_dir", fail)
+    timezone = data.get("timezone", "UTC")
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail("timezone", f"unknown IANA timezone {timezone!r} (e.g. Europe/London)") from None
+    due_soon_days = data.get("due_soon_days", 30)
+    if not isinstance(due_soon_days, int) or isinstance(due_soon_days, bool) or due_soon_days < 0:
+        raise fail("due_soon_days", f"expected a whole number of days ≥ 0, got {due_soon_days!r}")
+    max_error_fraction = data.get("max_error_fraction", 0.5)
+    if not isinstance(max_error_fraction, int | float) or not 0 <= max_error_fraction <= 1:
+        raise fail("max_error_fraction", f"expected a number between 0 and 1, got {max_error_fraction!r}")
+
+    raw_sources = data.get("sources")
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise fail("sources", "expected a non-empty list of sources")
+    sources: list[Source] = []
+    for index, raw in enumerate(raw_sources):
+        key = f"sources[{index}]"
+        if not isinstance(raw, dict):
+            raise fail(key, "expected a mapping with name and kind")
+        name = raw.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise fail(f"{key}.name", f"expected a lowercase identifier such as 'hr', got {name!r}")
+        if name in (source.name for source in sources):
+            raise fail(f"{key}.name", f"duplicate source name {name!r}")
+        kind = raw.get("kind")
+        if kind not in FILE_KINDS:
+            raise fail(f"{key}.kind", f"unknown kind {kind!r} (file kinds: {', '.join(FILE_KINDS)})")
+        if "path" not in raw:
+            raise fail(f"{key}.path", f"required for kind {kind}: the directory its files are dropped in")
+        path = _path(raw["path"], base, f"{key}.path", fail)
+        glob = raw.get("glob")
+        if glob is not None and not isinstance(glob, str):
+            raise fail(f"{key}.glob", f"expected a pattern such as '*.csv', got {glob!r}")
+        extra = {k: v for k, v in raw.items() if k not in {"name", "kind", "path", "glob"}}
+        if extra:
+            raise fail(f"{key}.{next(iter(extra))}", f"unknown key for kind {kind}")
+        sources.append(Source(name=name, kind=kind, path=path, glob=glob))
+    return Config(
+        path=config_path,
+        home=home,
+        reference_dir=reference_dir,
+        timezone=str(timezone),
+        sources=tuple(sources),
+        due_soon_days=due_soon_days,
+        max_error_fraction=float(max_error_fraction),
+    )
+
+
+def _path(value: Any, base: Path, key: str, fail: Any) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise fail(key, f"expected a path, got {value!r}")
+    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    return (path if path.is_absolute() else base / path).resolve()

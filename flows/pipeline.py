@@ -1,0 +1,221 @@
+"""The nightly job's steps as plain functions, so they are testable without Prefect.
+
+extract (per source) → validate (per landed load) → dbt build into a fresh file → publish.
+``flows/nightly.py`` wraps each in a thin Prefect task.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors import landing, schemas, state
+from connectors.base import ParseContext
+from connectors.files import FileDropConnector, remember
+from flows.config import Config, Source
+
+log = logging.getLogger("trainops")
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+
+
+class PipelineError(Exception):
+    """A step failed in a way the user must act on; the message says what and where."""
+
+
+# ---------------------------------------------------------------------------------------------
+# extract
+
+
+@dataclass
+class ExtractSummary:
+    source: str
+    kind: str
+    loads: list[str] = field(default_factory=list)
+    files: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    rejects: int = 0
+    seconds: float = 0.0
+
+
+def connector_for(config: Config, source: Source) -> FileDropConnector:
+    assert source.path is not None
+    context = ParseContext(reference_dir=config.reference_dir, source_name=source.name)
+    return FileDropConnector(source.name, source.kind, source.path, source.glob, context)
+
+
+def extract_source(config: Config, source: Source) -> ExtractSummary:
+    """Land every new file of one source; commit its state after each load."""
+    started = time.perf_counter()
+    summary = ExtractSummary(source=source.name, kind=source.kind)
+    landing.ensure_schema_files(config.home)
+    connector = connector_for(config, source)
+    current = state.read_state(config.home, source.name)
+    for fingerprint, result in connector.extract(current):
+        load = landing.write_load(config.home, source.name, source.kind, result, files=[fingerprint])
+        current = remember(current, fingerprint, load.load_id)
+        state.commit_state(config.home, source.name, current)
+        summary.loads.append(load.load_id)
+        summary.files += 1
+        summary.rejects += len(result.rejects)
+        for entity, count in load.manifest["entities"].items():
+            summary.rows[entity] = summary.rows.get(entity, 0) + count
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# validate
+
+
+@dataclass
+class ValidationSummary:
+    loads: int = 0
+    rows: int = 0
+    quarantined_rows: int = 0
+    warnings: int = 0
+    critical: list[str] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+def quarantine_path(home: Path, load_id: str) -> Path:
+    return home / "quarantine" / f"{load_id}.parquet"
+
+
+def validate_pending(config: Config) -> ValidationSummary:
+    """Validate every landed load that has no validation result yet (idempotent, crash-safe:
+    the result file is written atomically, and its presence marks the load validated).
+
+    A load with a critical failure is rejected whole: all its rows go to quarantine with the
+    critical rule, so they never reach the marts, and the summary's ``critical`` stops this run.
+    """
+    from expectations.runner import validate_batch  # GX is slow to import: only when validating
+
+    summary = ValidationSummary()
+    for load in landing.list_loads(config.home):
+        target = quarantine_path(config.home, load.load_id)
+        if target.exists():
+            continue
+        summary.loads += 1
+        rows: list[dict[str, Any]] = []
+        load_critical: list[str] = []
+        tables: dict[str, pa.Table] = {}
+        for entity in load.manifest["entities"]:
+            table = landing.read_entity(load, entity)
+            if table is None or table.num_rows == 0:
+                continue
+            tables[entity] = table
+            report = validate_batch(entity, table, max_error_fraction=config.max_error_fraction)
+            summary.rows += report.rows
+            summary.quarantined_rows += report.quarantined_rows
+            summary.warnings += sum(1 for row in report.quarantine if row["severity"] == "warning")
+            summary.results.extend({"load_id": load.load_id, "entity": entity, **r} for r in report.results)
+            rows.extend(report.quarantine)
+            load_critical.extend(f"{load.load_id} {entity}: {line}" for line in report.critical)
+        if load_critical:
+            summary.critical.extend(load_critical)
+            rows = _reject_whole_load(tables, "; ".join(load_critical))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".parquet.tmp")
+        pq.write_table(pa.Table.from_pylist(rows, schema=schemas.QUARANTINE), tmp)
+        os.replace(tmp, target)
+    return summary
+
+
+def _reject_whole_load(tables: dict[str, pa.Table], reason: str) -> list[dict[str, Any]]:
+    rows = []
+    for entity, table in tables.items():
+        meta = table.select(["_load_id", "_row", "_source", "_source_file", "_source_line"]).to_pylist()
+        for row in meta:
+            rows.append(
+                {
+                    **row,
+                    "entity": entity,
+                    "rule": "load.critical",
+                    "severity": "critical",
+                    "column_name": None,
+                    "value": None,
+                    "message": reason[:2000],
+                    "record": None,
+                }
+            )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# build
+
+
+@dataclass
+class BuildResult:
+    build_db: Path
+    success: bool
+    seconds: float
+    counts: dict[str, int]  # status → nodes
+    failures: list[str]
+
+
+def dbt_env(config: Config, build_db: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        TRAINOPS_HOME=str(config.home),
+        TRAINOPS_REFERENCE_DIR=str(config.reference_dir),
+        TRAINOPS_BUILD_DB=str(build_db),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+        DO_NOT_TRACK="1",
+    )
+    return env
+
+
+def build_marts(config: Config, as_of: date, run_id: str) -> BuildResult:
+    """``dbt build`` (models and tests) into a fresh DuckDB file; published marts are untouched."""
+    config.warehouse.mkdir(parents=True, exist_ok=True)
+    build_db = config.warehouse / f"build-{run_id}.duckdb"
+    target_path = config.warehouse / "dbt" / run_id
+    dbt_vars = {
+        "as_of": as_of.isoformat(),
+        "business_timezone": config.timezone,
+        "due_soon_days": config.due_soon_days,
+    }
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        "build",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target_path),
+        "--log-path", str(target_path),
+        "--vars", json.dumps(dbt_vars),
+    ]  # fmt: skip
+    started = time.perf_counter()
+    completed = subprocess.run(
+        command, env=dbt_env(config, build_db), capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    results_path = target_path / "run_results.json"
+    if not results_path.exists():
+        tail = (completed.stdout + completed.stderr).strip().splitlines()[-15:]
+        raise PipelineError("dbt build did not run:\n  " + "\n  ".join(tail))
+    results = json.loads(results_path.read_text())["results"]
+    counts: dict[str, int] = {}
+    failures = []
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+        if result["status"] in ("error", "fail", "runtime error"):
+            message = (result.get("message") or "").strip().splitlines()
+            failures.append(f"{result['unique_id']}: {message[0] if message else result['status']}")
+    return BuildResult(build_db, completed.returncode == 0 and not failures, seconds, counts, failures)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    return f"{(now or datetime.now(UTC)):%Y%m%dT%H%M%S%f}Z"

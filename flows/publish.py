@@ -1,0 +1,103 @@
+"""Write–audit–publish: copy the audited marts out of a build into a fresh file and swap it in.
+
+The published ``marts.duckdb`` holds only the marts meant for BI (schema ``marts`` of the build,
+as ``main``); staging, intermediate and restricted (personal-data) models stay in the build file.
+The swap is an atomic rename: a reader that holds the old file open keeps a consistent old version
+and sees the new one on reconnect. Each published version is kept (hard link) for rollback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from flows.config import Config
+
+PUBLISHED_SCHEMA = "marts"
+KEEP_VERSIONS = 7
+
+
+@dataclass
+class PublishResult:
+    marts_db: Path
+    version: Path
+    tables: dict[str, int]  # mart → rows
+    checksums: dict[str, str]  # mart → content checksum (order-independent)
+    exports: dict[str, Path]
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "and table_type = 'BASE TABLE' order by table_name",
+        [catalog, schema],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def table_checksum(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Order-independent digest of a table's content: equal content, equal checksum."""
+    row = con.execute(
+        f"select count(*), coalesce(md5(string_agg(row_md5, '' order by row_md5)), '') "
+        f"from (select md5(cast(t as varchar)) as row_md5 from {relation} as t)"
+    ).fetchone()
+    assert row is not None
+    return f"{row[0]}:{row[1]}"
+
+
+def publish(config: Config, build_db: Path, run_id: str) -> PublishResult:
+    versions = config.warehouse / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    staged = config.warehouse / f".publish-{run_id}.duckdb"
+    tables: dict[str, int] = {}
+    checksums: dict[str, str] = {}
+    with duckdb.connect(str(staged)) as con:
+        con.execute(f"attach '{build_db}' as build (read_only)")
+        names = mart_tables(con, "build", PUBLISHED_SCHEMA)
+        if not names:
+            raise RuntimeError(f"build {build_db} has no tables in schema {PUBLISHED_SCHEMA!r}")
+        for name in names:
+            con.execute(f'create table main."{name}" as select * from build.{PUBLISHED_SCHEMA}."{name}"')
+            tables[name] = con.execute(f'select count(*) from main."{name}"').fetchone()[0]  # type: ignore[index]
+            checksums[name] = table_checksum(con, f'main."{name}"')
+        con.execute("detach build")
+        exports = _export_parquet(con, config.exports, names, run_id)
+        con.execute("checkpoint")
+    version = versions / f"marts-{run_id}.duckdb"
+    os.link(staged, version)
+    os.replace(staged, config.marts_db)
+    _prune(versions)
+    return PublishResult(config.marts_db, version, tables, checksums, exports)
+
+
+def _export_parquet(
+    con: duckdb.DuckDBPyConnection, exports: Path, names: list[str], run_id: str
+) -> dict[str, Path]:
+    """One Parquet file per mart, each written to a temporary name and renamed into place."""
+    exports.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name in names:
+        tmp = exports / f".{name}-{run_id}.parquet"
+        con.execute(f"copy main.\"{name}\" to '{tmp}' (format parquet, compression zstd)")
+        written[name] = tmp
+    result = {}
+    for name, tmp in written.items():
+        final = exports / f"{name}.parquet"
+        os.replace(tmp, final)
+        result[name] = final
+    return result
+
+
+def _prune(versions: Path) -> None:
+    kept = sorted(versions.glob("marts-*.duckdb"))
+    for old in kept[:-KEEP_VERSIONS]:
+        old.unlink(missing_ok=True)
+
+
+def published_checksums(marts_db: Path) -> dict[str, str]:
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        catalog = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+        return {name: table_checksum(con, f'main."{name}"') for name in mart_tables(con, catalog, "main")}
