@@ -79,10 +79,18 @@ class FileParser(Protocol):
 
 
 class Connector(Protocol):
-    """A configured source. ``extract`` yields (unit, result) pairs, where a unit is what the state
-    remembers once its load is committed: a file fingerprint, a page cursor, a watermark."""
+    """A configured source.
+
+    ``extract(state)`` yields ``(unit, result)`` pairs: each result becomes one landing load, and
+    the unit says what that load covers (a file fingerprint, a page's ``more`` URL, a watermark).
+    Only after the load is committed does the pipeline call ``advance(state, unit, load_id)`` and
+    commit the state it returns — so a crash repeats work but never skips data. ``extract`` must
+    read the state it is given (not the disk), and must not write anything itself.
+    """
 
     name: str
     kind: str
 
     def extract(self, state: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ParseResult]]: ...
+
+    def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]: ...

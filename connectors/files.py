@@ -72,9 +72,8 @@ class FileDropConnector:
                 raise SourceError(f"source {self.name!r}: cannot read {file}: {exc}") from None
             yield fingerprint, result
 
-
-def remember(state: dict[str, Any], fingerprint: dict[str, Any], load_id: str) -> dict[str, Any]:
-    """The state after ``fingerprint``'s load committed (a new dict; the caller commits it)."""
-    files = dict(state.get("files", {}))
-    files[fingerprint["name"]] = {**fingerprint, "load_id": load_id}
-    return {**state, "files": files}
+    def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]:
+        """The state after ``unit``'s load committed: the file is remembered with its load."""
+        files = dict(state.get("files", {}))
+        files[unit["name"]] = {**unit, "load_id": load_id}
+        return {**state, "files": files}

@@ -103,11 +103,14 @@ def write_load(
     kind: str,
     result: ParseResult,
     *,
-    files: list[dict[str, Any]],
-    window: dict[str, Any] | None = None,
+    unit: dict[str, Any],
     started_at: datetime | None = None,
 ) -> Load:
-    """Write one immutable load atomically and return it (with its manifest)."""
+    """Write one immutable load atomically and return it (with its manifest).
+
+    ``unit`` is what the load covers, as the connector describes it: a file's name and fingerprint,
+    or an API window / page position.
+    """
     started_at = started_at or datetime.now(UTC)
     load_id = new_load_id(source, started_at)
     source_dir = landing_dir(home) / source
@@ -128,8 +131,7 @@ def write_load(
             "source": source,
             "kind": kind,
             "connector_version": CONNECTOR_VERSION,
-            "window": window or {},
-            "files": files,
+            "unit": unit,
             "entities": entities,
             "rejects": len(result.rejects),
             "raw_rows": result.raw_rows,

@@ -107,9 +107,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from connectors.registry import PARSERS, format_result, parse_files
-
     from connectors.base import ParseContext, SourceError
+    from connectors.registry import PARSERS, format_result, parse_files
 
     if args.kind and args.kind not in PARSERS:
         print(f"trainops: unknown kind {args.kind!r} (kinds: {', '.join(PARSERS)})", file=sys.stderr)

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from connectors import landing, schemas, state
 from connectors.base import ParseContext
-from connectors.files import FileDropConnector, remember
+from connectors.files import FileDropConnector
 from flows.config import Config, Source
 
 log = logging.getLogger("trainops")
@@ -62,9 +62,9 @@ def extract_source(config: Config, source: Source) -> ExtractSummary:
     landing.ensure_schema_files(config.home)
     connector = connector_for(config, source)
     current = state.read_state(config.home, source.name)
-    for fingerprint, result in connector.extract(current):
-        load = landing.write_load(config.home, source.name, source.kind, result, files=[fingerprint])
-        current = remember(current, fingerprint, load.load_id)
+    for unit, result in connector.extract(current):
+        load = landing.write_load(config.home, source.name, source.kind, result, unit=unit)
+        current = connector.advance(current, unit, load.load_id)
         state.commit_state(config.home, source.name, current)
         summary.loads.append(load.load_id)
         summary.files += 1

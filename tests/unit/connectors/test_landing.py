@@ -37,7 +37,7 @@ def result_with(rows: int, rejects: int = 0) -> ParseResult:
 
 
 def test_write_load_is_complete_and_typed(tmp_path):
-    load = landing.write_load(tmp_path, "invoices", "invoices_csv", result_with(3, 1), files=[{"name": "inv.csv"}])
+    load = landing.write_load(tmp_path, "invoices", "invoices_csv", result_with(3, 1), unit={"name": "inv.csv"})
     assert load.path.name == load.load_id and load.load_id.endswith("-invoices")
     manifest = json.loads((load.path / "manifest.json").read_text())
     assert manifest["entities"] == {"vendor.invoice_line": 3}
@@ -55,7 +55,7 @@ def test_failed_write_leaves_no_visible_load(tmp_path):
     bad = result_with(1)
     bad.records["vendor.invoice_line"][0]["quantity"] = "not a decimal"
     with pytest.raises(Exception):  # noqa: B017 - any Arrow conversion error
-        landing.write_load(tmp_path, "invoices", "invoices_csv", bad, files=[])
+        landing.write_load(tmp_path, "invoices", "invoices_csv", bad, unit={})
     assert landing.list_loads(tmp_path) == []
     assert not list(tmp_path.glob("landing/invoices/*"))
 
@@ -66,7 +66,7 @@ def test_schema_files_make_globs_match_before_any_load(tmp_path):
         f"select count(*) from read_parquet('{tmp_path}/landing/*/*/lms.learning_record.parquet', union_by_name=true)"
     ).fetchone()
     assert count == (0,)
-    landing.write_load(tmp_path, "invoices", "invoices_csv", result_with(2), files=[])
+    landing.write_load(tmp_path, "invoices", "invoices_csv", result_with(2), unit={})
     total = duckdb.sql(
         f"select count(*), sum(line_amount) from read_parquet('{tmp_path}/landing/*/*/vendor.invoice_line.parquet',"
         " union_by_name=true)"
@@ -75,7 +75,7 @@ def test_schema_files_make_globs_match_before_any_load(tmp_path):
 
 
 def test_list_loads_ignores_crashed_temporaries(tmp_path):
-    landing.write_load(tmp_path, "invoices", "invoices_csv", result_with(1), files=[])
+    landing.write_load(tmp_path, "invoices", "invoices_csv", result_with(1), unit={})
     crashed = tmp_path / "landing" / "invoices" / ".tmp-20260101T000000000000Z-invoices"
     crashed.mkdir()
     (crashed / "vendor.invoice_line.parquet").write_bytes(b"half")
