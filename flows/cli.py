@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="last runs and the published marts' freshness")
     status.add_argument("--config")
+
+    publish = commands.add_parser("publish", help="manage published versions of the marts")
+    publish.add_argument("--config")
+    publish.add_argument("--rollback", action="store_true", required=True, help="re-publish the previous version")
     return parser
 
 
@@ -143,6 +147,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from flows.config import load_config
+    from flows.nightly import run_lock
+    from flows.publish import rollback
+
+    config = load_config(args.config)
+    try:
+        with run_lock(config.home):
+            restored = rollback(config)
+    except RuntimeError as exc:
+        print(f"trainops: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"rolled back: {config.marts_db} is now {restored.name}")
+    return EXIT_OK
+
+
 def render_run(record: dict[str, Any]) -> str:
     lines = [f"run {record['run_id']}: {record['status']} (as of {record['as_of']})", "", "rows per source:"]
     for source in record["sources"]:
@@ -167,7 +187,7 @@ def render_run(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"demo": cmd_demo, "run": cmd_run, "parse": cmd_parse, "status": cmd_status}
+COMMANDS = {"demo": cmd_demo, "run": cmd_run, "parse": cmd_parse, "status": cmd_status, "publish": cmd_publish}
 
 
 if __name__ == "__main__":

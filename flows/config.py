@@ -178,8 +178,25 @@ def parse_config(data: Any, config_path: Path) -> Config:
         if name in (source.name for source in sources):
             raise fail(f"{key}.name", f"duplicate source name {name!r}")
         kind = raw.get("kind")
-        if kind not in FILE_KINDS:
-            raise fail(f"{key}.kind", f"unknown kind {kind!r} (file kinds: {', '.join(FILE_KINDS)})")
+        api_kinds = api_connector_options()
+        if kind not in FILE_KINDS and kind not in api_kinds:
+            raise fail(
+                f"{key}.kind",
+                f"unknown kind {kind!r} (file kinds: {', '.join(FILE_KINDS)}; API kinds: {', '.join(api_kinds)})",
+            )
+        if kind in api_kinds:
+            options = {k: v for k, v in raw.items() if k not in {"name", "kind"}}
+            for option, required in api_kinds[kind].items():
+                if required and option not in options:
+                    raise fail(f"{key}.{option}", f"required for kind {kind}")
+            for option in options:
+                if option not in api_kinds[kind]:
+                    raise fail(f"{key}.{option}", f"unknown key for kind {kind} (known: {', '.join(api_kinds[kind])})")
+            for option, value in options.items():
+                if option.endswith("_env") and (not isinstance(value, str) or not value):
+                    raise fail(f"{key}.{option}", "expected the NAME of an environment variable holding the secret")
+            sources.append(Source(name=name, kind=kind, options=options))
+            continue
         if "path" not in raw:
             raise fail(f"{key}.path", f"required for kind {kind}: the directory its files are dropped in")
         path = _path(raw["path"], base, f"{key}.path", fail)
@@ -199,6 +216,15 @@ def parse_config(data: Any, config_path: Path) -> Config:
         due_soon_days=due_soon_days,
         max_error_fraction=float(max_error_fraction),
     )
+
+
+def api_connector_options() -> dict[str, dict[str, bool]]:
+    """API connector kinds and their options (key → required), from ``connectors/api.py``."""
+    try:
+        from connectors.api import API_CONNECTORS
+    except ImportError:  # the API connectors are optional at import time
+        return {}
+    return {kind: dict(cls.OPTIONS) for kind, cls in API_CONNECTORS.items()}
 
 
 def _path(value: Any, base: Path, key: str, fail: Any) -> Path:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors import landing, schemas, state
-from connectors.base import ParseContext
+from connectors.base import Connector, ParseContext
 from connectors.files import FileDropConnector
 from flows.config import Config, Source
 
@@ -49,10 +49,13 @@ class ExtractSummary:
     seconds: float = 0.0
 
 
-def connector_for(config: Config, source: Source) -> FileDropConnector:
-    assert source.path is not None
-    context = ParseContext(reference_dir=config.reference_dir, source_name=source.name)
-    return FileDropConnector(source.name, source.kind, source.path, source.glob, context)
+def connector_for(config: Config, source: Source) -> Connector:
+    if source.path is not None:
+        context = ParseContext(reference_dir=config.reference_dir, source_name=source.name)
+        return FileDropConnector(source.name, source.kind, source.path, source.glob, context)
+    from connectors.api import API_CONNECTORS
+
+    return API_CONNECTORS[source.kind](source.name, source.options)
 
 
 def extract_source(config: Config, source: Source) -> ExtractSummary:

@@ -91,6 +91,24 @@ def _export_parquet(
     return result
 
 
+def rollback(config: Config) -> Path:
+    """Publish again the version before the current one (marts file and Parquet exports)."""
+    versions = sorted((config.warehouse / "versions").glob("marts-*.duckdb"))
+    current = config.marts_db.stat().st_ino if config.marts_db.exists() else None
+    index = next((i for i, version in enumerate(versions) if version.stat().st_ino == current), len(versions))
+    if index == 0 or not versions:
+        raise RuntimeError(f"no earlier published version to roll back to in {config.warehouse / 'versions'}")
+    previous = versions[index - 1]
+    staged = config.warehouse / f".rollback-{previous.stem}.duckdb"
+    staged.unlink(missing_ok=True)
+    os.link(previous, staged)
+    with duckdb.connect(str(previous), read_only=True) as con:
+        catalog = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+        _export_parquet(con, config.exports, mart_tables(con, catalog, "main"), f"rollback-{previous.stem}")
+    os.replace(staged, config.marts_db)
+    return previous
+
+
 def _prune(versions: Path) -> None:
     kept = sorted(versions.glob("marts-*.duckdb"))
     for old in kept[:-KEEP_VERSIONS]:
