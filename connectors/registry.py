@@ -1,0 +1,127 @@
+"""The file-drop kinds (DESIGN §3) by name, kind detection, and what `trainops parse` shows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from connectors.base import FileParser, ParseContext, ParseResult, SourceError
+from connectors.hris.csv_drop import HrisCsvParser
+from connectors.lms.csv_drops import BookingsCsvParser, LmsCsvParser, SessionsCsvParser
+from connectors.lms.xapi_files import XapiFilesParser
+from connectors.parsing import read_csv_header
+from connectors.vendors.invoices_csv import InvoicesCsvParser
+from connectors.vendors.ubl import InvoicesXmlParser
+
+PARSERS: dict[str, FileParser] = {
+    parser.kind: parser
+    for parser in (
+        HrisCsvParser(),
+        XapiFilesParser(),
+        LmsCsvParser(),
+        SessionsCsvParser(),
+        BookingsCsvParser(),
+        InvoicesCsvParser(),
+        InvoicesXmlParser(),
+    )
+}
+
+# CSV kinds told apart by the header columns only they have, checked in this order.
+_CSV_SIGNATURES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("invoices_csv", frozenset({"invoice_number", "line_amount"})),
+    ("hris_csv", frozenset({"employee_id", "hire_date"})),
+    ("lms_csv", frozenset({"record_id", "verb"})),
+    ("sessions_csv", frozenset({"session_id", "capacity"})),
+    ("bookings_csv", frozenset({"session_id", "learner_ref"})),
+)
+
+
+def detect_kind(path: Path) -> str:
+    """The file-drop kind of a file: by extension, and for CSV by its header columns."""
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl"):
+        return "xapi_files"
+    if suffix == ".xml":
+        return "invoices_xml"
+    if suffix == ".csv":
+        header = set(read_csv_header(path))
+        for kind, columns in _CSV_SIGNATURES:
+            if columns <= header:
+                return kind
+        raise SourceError(
+            f"{path.name}: cannot tell which kind of CSV this is from its header "
+            f"({', '.join(sorted(header))}); pass --kind ({', '.join(sorted(PARSERS))})"
+        )
+    raise SourceError(
+        f"{path.name}: cannot tell the kind from the extension {suffix or '(none)'!r}; "
+        f"pass --kind ({', '.join(sorted(PARSERS))})"
+    )
+
+
+def parse_files(
+    paths: Iterable[Path | str], kind: str | None = None, context: ParseContext | None = None
+) -> ParseResult:
+    """Parse files of one given kind, or each of its detected kind, into one result.
+
+    Raises `SourceError` for an unknown kind, a missing file or a file that cannot be read at all.
+    """
+    context = context or ParseContext()
+    if kind is not None and kind not in PARSERS:
+        raise SourceError(f"unknown kind {kind!r}; known kinds: {', '.join(sorted(PARSERS))}")
+    result = ParseResult()
+    for item in paths:
+        path = Path(item)
+        if not path.is_file():
+            raise SourceError(f"{path}: no such file")
+        result.extend(PARSERS[kind or detect_kind(path)].parse(path, context))
+    return result
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _location(source_file: str, source_line: int | None) -> str:
+    return source_file if source_line is None else f"{source_file}:{source_line}"
+
+
+def format_result(result: ParseResult, as_json: bool = False) -> str:
+    """Records per entity and each rejection with file:line, rule, column, value and message."""
+    if as_json:
+        document = {
+            "records": {
+                entity: [{key: _jsonable(value) for key, value in record.items()} for record in records]
+                for entity, records in sorted(result.records.items())
+            },
+            "rejects": [asdict(reject) for reject in result.rejects],
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2)
+
+    out: list[str] = []
+    for entity, records in sorted(result.records.items()):
+        out.append(f"{entity}: {len(records)} record(s)")
+        for record in records:
+            fields = ", ".join(
+                f"{key}={_jsonable(value)}"
+                for key, value in record.items()
+                if value is not None and not key.startswith("_") and key != "raw"
+            )
+            out.append(f"  {_location(record['_source_file'], record['_source_line'])}  {fields}")
+    out.append(f"rejected: {len(result.rejects)} row(s)")
+    for reject in result.rejects:
+        where = _location(reject.source_file, reject.source_line)
+        column = f" column={reject.column_name}" if reject.column_name else ""
+        value = f" value={reject.value!r}" if reject.value is not None else ""
+        out.append(f"  {where}  [{reject.rule}]{column}{value}  {reject.entity}: {reject.message}")
+    return "\n".join(out)
