@@ -164,12 +164,13 @@ def _unique_key(entity: str) -> gx.expectations.Expectation:
     one is right cannot be told here."""
     import great_expectations as gx
 
+    # Unique within one source file: a load may batch several files, and a later file (say, the next
+    # bookings export) legitimately restates a key; staging keeps the last one.
     key = schemas.KEYS[entity]
     meta = _meta(entity, "error", "key_unique")
-    description = f"the key ({', '.join(key)}) is not unique within the load"
-    if len(key) == 1:
-        return gx.expectations.ExpectColumnValuesToBeUnique(column=key[0], meta=meta, description=description)
-    return gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(key), meta=meta, description=description)
+    description = f"the key ({', '.join(key)}) is not unique within its file"
+    column_list = ["_source_file", *key]
+    return gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=column_list, meta=meta, description=description)
 
 
 def _expectations(entity: str) -> list[gx.expectations.Expectation]:

@@ -70,7 +70,7 @@ def extract_source(config: Config, source: Source) -> ExtractSummary:
         current = connector.advance(current, unit, load.load_id)
         state.commit_state(config.home, source.name, current)
         summary.loads.append(load.load_id)
-        summary.files += 1
+        summary.files += len(unit.get("files", []))
         summary.rejects += len(result.rejects)
         for entity, count in load.manifest["entities"].items():
             summary.rows[entity] = summary.rows.get(entity, 0) + count

@@ -195,7 +195,7 @@ def test_every_entity_has_a_suite_with_severity_and_rule_on_each_expectation(ent
 @pytest.mark.parametrize("entity", list(schemas.ENTITIES))
 def test_every_suite_checks_its_natural_key_as_a_row_level_error(entity: str) -> None:
     suite = suites.build_suite(entity)
-    keyed = [e for e in suite.expectations if suites.expectation_columns(e) == list(schemas.KEYS[entity])]
+    keyed = [e for e in suite.expectations if suites.expectation_columns(e) == ["_source_file", *schemas.KEYS[entity]]]
     assert [e.meta["rule"] for e in keyed] == [f"{suites.SHORT_NAMES[entity]}.key_unique"]
     assert keyed[0].meta["severity"] == "error"
 
@@ -205,7 +205,7 @@ def test_suites_read_only_columns_of_their_entity_or_derived_helpers() -> None:
         helpers = {d.name for d in suites.DERIVED.get(entity, ())}
         for expectation in suites.build_suite(entity).expectations:
             for column in suites.expectation_columns(expectation):
-                assert column in schema.names or column in helpers, (entity, column)
+                assert column in schema.names or column in helpers or column == "_source_file", (entity, column)
 
 
 def test_iso_4217_list_is_three_upper_case_letters_and_holds_the_usual_currencies() -> None:
@@ -631,3 +631,12 @@ def test_duplicate_row_numbers_within_a_load_are_refused() -> None:
 def test_unknown_entity_is_refused() -> None:
     with pytest.raises(KeyError):
         validate_batch("lms.nothing", make_table("lms.booking", []))
+
+
+def test_a_key_restated_by_a_later_file_of_the_same_load_is_not_a_duplicate() -> None:
+    booking = GOOD["lms.booking"][0]
+    table = make_table("lms.booking", [booking, {**booking, "status": "attended"}, {**booking, "status": "no_show"}])
+    files = pa.array(["bookings_2026-10.csv", "bookings_2026-11.csv", "bookings_2026-11.csv"])
+    table = table.set_column(table.schema.get_field_index("_source_file"), "_source_file", files)
+    report = validate_batch("lms.booking", table, now=NOW)
+    assert found(report) == {(1, "booking.key_unique", "error"), (2, "booking.key_unique", "error")}
