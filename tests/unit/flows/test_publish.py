@@ -4,7 +4,7 @@ import duckdb
 import pytest
 
 from flows.config import parse_config
-from flows.publish import published_checksums, publish, rollback
+from flows.publish import publish, published_checksums, rollback
 
 
 def make_config(tmp_path: Path):

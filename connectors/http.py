@@ -1,0 +1,465 @@
+"""The one HTTP layer of the API connectors (STYLE: Connectors).
+
+``HttpClient`` wraps a ``requests.Session`` for one configured source:
+
+- connect and read timeouts on every call;
+- retries with exponential backoff and jitter on 429, 502, 503, 504, connection errors and
+  timeouts, honouring ``Retry-After`` (seconds or HTTP-date), capped;
+- a request-rate budget (a minimum interval between request starts);
+- 401/403 fail at once with "credentials refused"; any other 4xx fails at once;
+- after the last retry, a ``SourceError`` of one line naming the source, method, URL path (never
+  the query) and the status or network problem;
+- credentials (auth headers, basic-auth passwords, API keys, tokens in query strings) are redacted
+  from every log line and exception, including urllib3's own debug lines.
+
+Sleeping, the clock and the jitter are injectable, so tests never sleep for real.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from connectors.base import SourceError
+
+log = logging.getLogger("trainops.http")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+AUTH_STATUSES = frozenset({401, 403})
+REDACTED = "***"
+
+# Query parameters and headers whose values are credentials, whoever sends them.
+_SENSITIVE_NAME = re.compile(
+    r"token|key|secret|passw|pwd|signature|^sig$|auth|credential|session|cookie", re.IGNORECASE
+)
+_QUERY_SECRET = re.compile(
+    r"(?P<name>[?&;](?:[^=&#\s'\"]*?)(?:token|key|secret|passw|pwd|signature|sig|auth|credential|session)"
+    r"[^=&#\s'\"]*=)(?P<value>[^&#\s'\"]*)",
+    re.IGNORECASE,
+)
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s'\"]+@", re.IGNORECASE)
+
+# Every credential any live client holds (with how many hold it): urllib3's debug lines are
+# redacted against these too.
+_SECRETS: Counter[str] = Counter()
+_SECRETS_LOCK = threading.Lock()
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without credentials: known secret values, sensitive query values, URL userinfo."""
+    with _SECRETS_LOCK:
+        known = {secret for secret, holders in _SECRETS.items() if holders > 0}
+    known.update(secret for secret in secrets if secret)
+    for secret in sorted(known, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = _QUERY_SECRET.sub(lambda match: match["name"] + REDACTED, text)
+    return _USERINFO.sub(lambda match: match["scheme"] + REDACTED + "@", text)
+
+
+class _RedactingFilter(logging.Filter):
+    """Redacts records of third-party loggers (urllib3 logs full URLs, queries included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is not ours to fix
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = _RedactingFilter()
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "urllib3.response", "requests"):
+    logging.getLogger(_name).addFilter(_FILTER)
+
+
+def path_of(url: str) -> str:
+    """The path of a URL, without scheme, host, query or fragment: what errors may name."""
+    return urlsplit(url).path or "/"
+
+
+def require_env(source: str, option: str, variable: Any, env: Mapping[str, str]) -> str:
+    """The value of the environment variable an option names; a clear error if it is not set."""
+    if not isinstance(variable, str) or not variable:
+        raise SourceError(f"source {source!r}: option {option} must name an environment variable")
+    value = env.get(variable)
+    if value is None or value == "":
+        raise SourceError(f"source {source!r}: environment variable {variable} (option {option}) is not set")
+    return value
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5  # tries in all, the first included
+    backoff: float = 1.0  # seconds before the first retry; doubles each time
+    backoff_max: float = 60.0
+    retry_after_max: float = 300.0  # a longer Retry-After is waited this long, then retried
+
+    def delay(self, attempt: int, jitter: float) -> float:
+        """Exponential backoff with "equal jitter": half fixed, half random (``jitter`` in [0, 1))."""
+        ceiling = min(self.backoff_max, self.backoff * 2 ** (attempt - 1))
+        return ceiling / 2 + ceiling / 2 * jitter
+
+
+class HttpError(SourceError):
+    """A request that failed for good; ``status`` is None for network problems."""
+
+    def __init__(self, message: str, *, method: str, path: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.status = status
+
+
+class HttpClient:
+    """A ``requests.Session`` for one source, with the policies of this module.
+
+    ``auth`` is a (username, password) pair for basic auth; ``headers`` are sent on every request
+    (credentials among them are redacted by name); ``secrets`` are further values never to show.
+    ``auth_hint`` is appended to "credentials refused" errors, e.g. "check LRS_USER / LRS_PASSWORD".
+    """
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        base_url: str | None = None,
+        auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        secrets: Iterable[str] = (),
+        auth_hint: str = "",
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        min_interval: float = 0.0,
+        verify: bool | str = True,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        jitter: Callable[[], float] = random.random,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.source = source
+        self.base_url = base_url
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.retry = retry or RetryPolicy()
+        self.min_interval = min_interval
+        self.verify = verify
+        self.auth_hint = auth_hint
+        self.params = dict(params or {})
+        self._sleep, self._clock, self._now, self._jitter = sleep, clock, now, jitter
+        self._last_start: float | None = None
+        self.requests_sent = 0
+
+        self.session = session or requests.Session()
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "trainops"})
+        self.session.headers.update(dict(headers or {}))
+        secret_values = {secret for secret in secrets if secret}
+        if auth is not None:
+            user, password = auth
+            self.session.auth = (user, password)
+            secret_values.add(password)
+            secret_values.add(base64.b64encode(f"{user}:{password}".encode()).decode())
+        for name, value in (headers or {}).items():
+            if _SENSITIVE_NAME.search(name) and value:
+                secret_values.add(value)
+                if " " in value:  # "Bearer abc": the token alone is a secret too
+                    secret_values.add(value.split(" ", 1)[1])
+        for name, value in self.params.items():
+            if _SENSITIVE_NAME.search(name) and value:
+                secret_values.add(str(value))
+        self._secrets = frozenset(secret for secret in secret_values if len(secret) >= 4)
+        with _SECRETS_LOCK:
+            _SECRETS.update(self._secrets)
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.session.close()
+        if self._closed:
+            return
+        self._closed = True
+        with _SECRETS_LOCK:
+            _SECRETS.subtract(self._secrets)
+            for secret in self._secrets:
+                if _SECRETS[secret] <= 0:
+                    del _SECRETS[secret]
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def url(self, url: str) -> str:
+        """``url`` resolved against the base URL (an absolute URL is kept as it is)."""
+        return urljoin(self.base_url, url) if self.base_url else url
+
+    def _fail(self, method: str, path: str, message: str, status: int | None = None) -> HttpError:
+        text = self.redact(f"source {self.source!r}: {method} {path}: {message}")
+        return HttpError(text, method=method, path=path, status=status)
+
+    def _throttle(self) -> None:
+        if self.min_interval > 0 and self._last_start is not None:
+            wait = self._last_start + self.min_interval - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_start = self._clock()
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        """Seconds the server asks us to wait (``Retry-After`` as seconds or an HTTP-date), capped."""
+        value = (response.headers.get("Retry-After") or "").strip()
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - self._now()).total_seconds()
+        return min(max(seconds, 0.0), self.retry.retry_after_max)
+
+    def _describe(self, exc: requests.RequestException) -> str:
+        if isinstance(exc, requests.ConnectTimeout):
+            return f"connect timeout after {self.connect_timeout:g} s"
+        if isinstance(exc, requests.ReadTimeout) or "Read timed out" in str(exc):
+            return f"read timeout after {self.read_timeout:g} s"
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            return "connection broken while reading the response"
+        text = str(exc)
+        if "Connection refused" in text:
+            return "connection refused"
+        if "RemoteDisconnected" in text or "Connection aborted" in text or "reset by peer" in text:
+            return "connection closed by the server"
+        if "Name or service not known" in text or "getaddrinfo" in text or "resolve" in text:
+            return "host name not found"
+        return f"connection error ({type(exc).__name__})"
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request, retrying what may succeed later; raise ``HttpError`` otherwise."""
+        method = method.upper()
+        target = self.url(url)
+        path = path_of(target)
+        merged = {**self.params, **(params or {})} or None
+        attempt = 0
+        while True:
+            attempt += 1
+            self._throttle()
+            started = time.perf_counter()
+            try:
+                response = self.session.request(
+                    method,
+                    target,
+                    params=merged,
+                    json=json_body,
+                    headers=dict(headers) if headers else None,
+                    timeout=(self.connect_timeout, self.read_timeout),
+                    verify=self.verify,
+                )
+            except requests.RequestException as exc:
+                self.requests_sent += 1
+                problem = self._describe(exc)
+                if attempt >= self.retry.attempts:
+                    raise self._fail(method, path, f"{problem}; gave up after {attempt} attempts") from None
+                delay = self.retry.delay(attempt, self._jitter())
+                log.warning(
+                    "source %r: %s %s: %s; retry %d of %d in %.1f s",
+                    self.source, method, path, problem, attempt, self.retry.attempts - 1, delay,
+                )  # fmt: skip
+                self._sleep(delay)
+                continue
+            self.requests_sent += 1
+            status = response.status_code
+            log.debug(
+                "source %r: %s %s -> %d (%.2f s)", self.source, method, path, status, time.perf_counter() - started
+            )
+            if status < 400:
+                return response
+            reason = response.reason or ""
+            if status in AUTH_STATUSES:
+                response.close()
+                hint = f"; {self.auth_hint}" if self.auth_hint else ""
+                raise self._fail(method, path, f"credentials refused (HTTP {status}){hint}", status)
+            if status in RETRY_STATUSES:
+                response.close()
+                if attempt >= self.retry.attempts:
+                    raise self._fail(method, path, f"HTTP {status} {reason}; gave up after {attempt} attempts", status)
+                asked = self.retry_after(response)
+                delay = asked if asked is not None else self.retry.delay(attempt, self._jitter())
+                log.warning(
+                    "source %r: %s %s: HTTP %d%s; retry %d of %d in %.1f s",
+                    self.source, method, path, status, " (Retry-After)" if asked is not None else "",
+                    attempt, self.retry.attempts - 1, delay,
+                )  # fmt: skip
+                self._sleep(delay)
+                continue
+            excerpt = " ".join(response.text[:300].split())
+            response.close()
+            raise self._fail(method, path, f"HTTP {status} {reason}" + (f": {excerpt}" if excerpt else ""), status)
+
+    def get_json(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[Any, requests.Response]:
+        return self.json("GET", url, params=params, headers=headers)
+
+    def json(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[Any, requests.Response]:
+        """The decoded JSON body (None for 204 or an empty body) and the response."""
+        response = self.request(method, url, params=params, json_body=json_body, headers=headers)
+        path = path_of(response.url or self.url(url))
+        if response.status_code == 204 or not response.content.strip():
+            return None, response
+        try:
+            return json.loads(response.content), response
+        except (ValueError, UnicodeDecodeError) as exc:
+            size = len(response.content)
+            kind = response.headers.get("Content-Type", "no Content-Type")
+            where = f"{exc.msg} at byte {exc.pos} of {size}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise self._fail(
+                method.upper(), path, f"response is not valid JSON ({where}; {kind}): truncated or not JSON"
+            ) from None
+
+
+# -- options shared by every API connector -------------------------------------------------------
+
+HTTP_OPTIONS: dict[str, bool] = {
+    "connect_timeout": False,  # seconds (default 10)
+    "timeout": False,  # read timeout, seconds (default 60)
+    "max_retries": False,  # retries after the first attempt (default 4)
+    "backoff": False,  # first backoff, seconds, doubling (default 1)
+    "retry_after_max": False,  # longest Retry-After honoured, seconds (default 300)
+    "requests_per_second": False,  # request-rate budget (default: none)
+    "verify_tls": False,  # true (default), false, or a CA bundle path
+}
+
+
+def number_option(source: str, options: Mapping[str, Any], key: str, default: float, minimum: float = 0.0) -> float:
+    """A numeric option (``minimum`` or more), or a ``SourceError`` naming it."""
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise SourceError(f"source {source!r}: option {key} must be a number ≥ {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def client_from_options(
+    source: str,
+    options: Mapping[str, Any],
+    *,
+    base_url: str | None = None,
+    auth: tuple[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    secrets: Iterable[str] = (),
+    auth_hint: str = "",
+    **overrides: Any,
+) -> HttpClient:
+    """An ``HttpClient`` configured from a source's options (``HTTP_OPTIONS``); keyword
+    ``overrides`` (``sleep``, ``clock``, ``session`` …) go to the client as they are."""
+    rate = options.get("requests_per_second")
+    min_interval = 0.0
+    if rate is not None:
+        min_interval = 1.0 / number_option(source, options, "requests_per_second", 0.0, minimum=1e-6)
+    verify = options.get("verify_tls", True)
+    if not isinstance(verify, bool | str):
+        raise SourceError(f"source {source!r}: option verify_tls must be true, false or a CA bundle path")
+    retry = RetryPolicy(
+        attempts=whole_number_option(source, options, "max_retries", 4) + 1,
+        backoff=number_option(source, options, "backoff", 1.0),
+        retry_after_max=number_option(source, options, "retry_after_max", 300.0),
+    )
+    settings: dict[str, Any] = {
+        "base_url": base_url,
+        "auth": auth,
+        "headers": headers,
+        "params": params,
+        "secrets": secrets,
+        "auth_hint": auth_hint,
+        "connect_timeout": number_option(source, options, "connect_timeout", 10.0, minimum=0.001),
+        "read_timeout": number_option(source, options, "timeout", 60.0, minimum=0.001),
+        "retry": retry,
+        "min_interval": min_interval,
+        "verify": verify,
+    }
+    settings.update(overrides)
+    return HttpClient(source, **settings)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)?\s*$", re.IGNORECASE)
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds_option(source: str, options: Mapping[str, Any], key: str, default: float) -> float:
+    """A duration option: a number of seconds, ``"90s"``, ``"5m"``, ``"2h"``, ``"7d"`` or ISO ``"PT5M"``."""
+    value = options.get(key, default)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            unit = (match[2] or "s")[0].lower()
+            return float(match[1]) * _UNIT_SECONDS[unit]
+        iso = _ISO_DURATION.match(value.strip())
+        if iso and any(iso.groups()):
+            days, hours, minutes, seconds = (float(group or 0) for group in iso.groups())
+            return days * 86400 + hours * 3600 + minutes * 60 + seconds
+    raise SourceError(
+        f'source {source!r}: option {key} must be a duration such as 300, "5m", "2h", "7d" or "PT5M", got {value!r}'
+    )
+
+
+def whole_number_option(source: str, options: Mapping[str, Any], key: str, default: int, minimum: int = 0) -> int:
+    """A whole-number option (``minimum`` or more), or a ``SourceError`` naming it."""
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SourceError(f"source {source!r}: option {key} must be a whole number ≥ {minimum}, got {value!r}")
+    return value
