@@ -1,0 +1,173 @@
+{#- SCD2 roster history built from snapshots (DESIGN §5): a change takes effect on the date of
+    the first snapshot that shows it; a period ends where the next snapshot of the same source
+    shows a change, or where the employee is missing from that source's next snapshot. -#}
+with
+
+employees as (
+    select * from {{ ref('stg_hris__employees') }}
+),
+
+roster_dates as (
+    -- Each HR source delivers full roster snapshots; its snapshot dates order its history.
+    select distinct
+        _source,
+        snapshot_date
+    from employees
+),
+
+roster_sequence as (
+    select
+        _source,
+        snapshot_date,
+        lead(snapshot_date) over (partition by _source order by snapshot_date) as next_roster_date
+    from roster_dates
+),
+
+snapshots as (
+    select
+        employees.*,
+        roster_sequence.next_roster_date,
+        {{ dbt.hash(dbt.concat([
+            "coalesce(employees.email_normalized, '')", "'|'",
+            "coalesce(employees.status, '')", "'|'",
+            "coalesce(" ~ dbt.cast("employees.hire_date", dbt.type_string()) ~ ", '')", "'|'",
+            "coalesce(" ~ dbt.cast("employees.termination_date", dbt.type_string()) ~ ", '')", "'|'",
+            "coalesce(employees.job_code, '')", "'|'",
+            "coalesce(employees.job_title, '')", "'|'",
+            "coalesce(employees.department, '')", "'|'",
+            "coalesce(employees.cost_center, '')", "'|'",
+            "coalesce(employees.country, '')", "'|'",
+            "coalesce(employees.region, '')", "'|'",
+            "coalesce(employees.manager_id, '')", "'|'",
+            "coalesce(employees.employment_type, '')", "'|'",
+            "coalesce(employees.given_name, '')", "'|'",
+            "coalesce(employees.family_name, '')"
+        ])) }} as attributes_hash
+    from employees
+    left join roster_sequence
+        on employees._source = roster_sequence._source
+        and employees.snapshot_date = roster_sequence.snapshot_date
+),
+
+compared as (
+    select
+        *,
+        lag(attributes_hash) over (partition by employee_id order by snapshot_date) as previous_hash,
+        lag(next_roster_date) over (partition by employee_id order by snapshot_date) as previous_next_roster_date
+    from snapshots
+),
+
+flagged as (
+    -- A new period starts at the first snapshot, at a change of any tracked attribute, and when
+    -- the employee reappears after missing from a roster.
+    select
+        *,
+        case
+            when previous_hash is null then 1
+            when previous_hash <> attributes_hash then 1
+            when previous_next_roster_date is null or previous_next_roster_date <> snapshot_date then 1
+            else 0
+        end as starts_period
+    from compared
+),
+
+numbered_raw as (
+    select
+        *,
+        sum(starts_period) over (
+            partition by employee_id order by snapshot_date rows between unbounded preceding and current row
+        ) as period_number_sum
+    from flagged
+),
+
+numbered as (
+    select
+        *,
+        {{ dbt.cast("period_number_sum", dbt.type_int()) }} as period_number
+    from numbered_raw
+),
+
+periods as (
+    select
+        employee_id,
+        period_number,
+        min(snapshot_date) as first_snapshot_date,
+        max(snapshot_date) as last_snapshot_date
+    from numbered
+    group by employee_id, period_number
+),
+
+period_rows as (
+    -- The attributes of a period are those of its first snapshot (all its snapshots agree);
+    -- the period ends at the roster date after its last snapshot.
+    select
+        numbered.employee_id,
+        numbered.period_number,
+        periods.first_snapshot_date,
+        periods.last_snapshot_date,
+        last_snapshot.next_roster_date as valid_to,
+        numbered.email,
+        numbered.email_normalized,
+        numbered.status,
+        numbered.hire_date,
+        numbered.termination_date,
+        numbered.given_name,
+        numbered.family_name,
+        numbered.job_code,
+        numbered.job_title,
+        numbered.department,
+        numbered.cost_center,
+        numbered.country,
+        numbered.region,
+        numbered.manager_id,
+        numbered.employment_type,
+        numbered._source,
+        numbered._load_id
+    from numbered
+    inner join periods
+        on numbered.employee_id = periods.employee_id
+        and numbered.period_number = periods.period_number
+        and numbered.snapshot_date = periods.first_snapshot_date
+    inner join numbered as last_snapshot
+        on periods.employee_id = last_snapshot.employee_id
+        and periods.last_snapshot_date = last_snapshot.snapshot_date
+),
+
+final as (
+    select
+        {{ dbt.hash(dbt.concat(["employee_id", "'|'", dbt.cast("period_number", dbt.type_string())])) }}
+            as employee_period_id,
+        employee_id,
+        period_number,
+        -- An employee first seen is taken to have been in that state since hire (DESIGN §5: "an
+        -- employee first seen already in scope entered it at hire").
+        case
+            when period_number = 1 and hire_date is not null and hire_date < first_snapshot_date then hire_date
+            else first_snapshot_date
+        end as valid_from,
+        valid_to,
+        (valid_to is null) as is_current,
+        (period_number = 1) as is_first_period,
+        first_snapshot_date,
+        last_snapshot_date,
+        email,
+        email_normalized,
+        status,
+        hire_date,
+        termination_date,
+        given_name,
+        family_name,
+        job_code,
+        job_title,
+        department,
+        cost_center,
+        country,
+        region,
+        manager_id,
+        employment_type,
+        _source,
+        _load_id
+    from period_rows
+)
+
+select * from final

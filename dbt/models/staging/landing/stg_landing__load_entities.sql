@@ -1,0 +1,38 @@
+{%- set manifests = source('landing', 'manifests') -%}
+
+with
+
+{% if external_files_exist(manifests) -%}
+manifests as (
+    select * from {{ manifests }} as manifests
+),
+
+entity_counts as (
+    select
+        manifests.load_id,
+        manifests.source,
+        unnest(map_keys(manifests.entities)) as entity,
+        unnest(map_values(manifests.entities)) as manifest_rows
+    from manifests
+),
+{%- else -%}
+entity_counts as (
+    select
+        cast(null as {{ dbt.type_string() }}) as load_id,
+        cast(null as {{ dbt.type_string() }}) as source,
+        cast(null as {{ dbt.type_string() }}) as entity,
+        cast(null as {{ dbt.type_bigint() }}) as manifest_rows
+    where 1 = 0
+),
+{%- endif %}
+
+final as (
+    select
+        load_id,
+        source,
+        entity,
+        manifest_rows
+    from entity_counts
+)
+
+select * from final
