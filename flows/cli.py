@@ -74,6 +74,7 @@ def _quiet_logs(verbose: bool) -> None:
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("great_expectations").setLevel(level)
 
 
 def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:

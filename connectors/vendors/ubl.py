@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -192,6 +192,7 @@ UBL = Syntax(
         "customization_id": "cbc:CustomizationID",
         "buyer_reference": "cbc:BuyerReference",
         "payable_amount": "cac:LegalMonetaryTotal/cbc:PayableAmount",
+        "line_extension_total": "cac:LegalMonetaryTotal/cbc:LineExtensionAmount",
         "seller_name": "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
     },
     line_extras={
@@ -253,6 +254,7 @@ CII = Syntax(
         "customization_id": "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
         "buyer_reference": f"{_AGR}/ram:BuyerReference",
         "payable_amount": f"{_SUM}/ram:DuePayableAmount",
+        "line_extension_total": f"{_SUM}/ram:LineTotalAmount",
         "seller_name": f"{_AGR}/ram:SellerTradeParty/ram:Name",
     },
     line_extras={
@@ -434,6 +436,29 @@ def resolve_vendor(ids: list[str], index: dict[str, tuple[str, ...]]) -> list[st
 # --- the parser -----------------------------------------------------------------------------------------
 
 
+def totals_mismatch(lines: list[dict[str, Any]], declared: str | None) -> FieldError | None:
+    """EN 16931 BR-CO-10: the sum of the line net amounts equals the declared line total (BT-106).
+
+    A document whose own arithmetic does not hold is not loaded as if fine: it is quarantined
+    whole, with the difference in the message.
+    """
+    if declared is None or not lines:
+        return None
+    try:
+        expected = Decimal(declared.strip())
+    except (InvalidOperation, AttributeError):
+        return FieldError("parse.invalid_number", "line_extension_total", declared, "line total is not a number")
+    total = sum((line["line_amount"] for line in lines), Decimal(0))
+    if total == expected:
+        return None
+    return FieldError(
+        "parse.totals_mismatch",
+        "line_extension_total",
+        declared,
+        f"the {len(lines)} lines sum to {total}, the document declares {expected} (difference {total - expected})",
+    )
+
+
 def _line_elements(root: ET.Element, syntax: Syntax) -> list[ET.Element]:
     if syntax is UBL:
         return root.findall("cac:InvoiceLine", NS) + root.findall("cac:CreditNoteLine", NS)
@@ -511,12 +536,13 @@ class InvoicesXmlParser:
         invoice = empty_record(INVOICE, path.name, 0)
         invoice.update({key: value for key, value in header.items() if key in invoice})
         invoice["raw"] = compact_json(raw) if raw else None
-        result.add(INVOICE, invoice)
+        records: list[dict[str, Any]] = []
+        line_rejects: list[Reject] = []
         for index, element in enumerate(lines, start=1):
             values, line_errors = line_from_xml(element, syntax)
             if line_errors:
                 error = combine(line_errors)
-                result.rejects.append(
+                line_rejects.append(
                     Reject(
                         entity=LINE,
                         source_file=path.name,
@@ -534,7 +560,15 @@ class InvoicesXmlParser:
             line["vendor_id"] = header["vendor_id"]
             line["invoice_number"] = header["invoice_number"]
             line["raw"] = compact_json(values["raw"]) if values["raw"] else None
+            records.append(line)
+        mismatch = None if line_rejects else totals_mismatch(records, raw.get("line_extension_total"))
+        if mismatch is not None:
+            result.rejects.append(_document_reject(path, mismatch, text))
+            return result
+        result.add(INVOICE, invoice)
+        for line in records:
             result.add(LINE, line)
+        result.rejects.extend(line_rejects)
         return result
 
     @staticmethod

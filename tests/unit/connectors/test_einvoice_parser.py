@@ -402,3 +402,35 @@ def test_unreadable_documents(write, reference: ParseContext) -> None:
     (reject,) = result.rejects
     assert (reject.rule, reject.entity, reject.source_line) == ("parse.malformed_xml", INVOICE, 0)
     assert reject.record == truncated
+
+
+def test_sample_line_totals_equal_the_declared_line_total(samples: Path, reference: ParseContext) -> None:
+    """BR-CO-10 holds on every real sample that loads: the canonical lines add up to BT-106."""
+    for file in sorted(path for path in (samples / "invoices").rglob("*") if path.suffix.lower() == ".xml"):
+        result = parse(file, reference)
+        if INVOICE not in result.records or result.rejects:
+            continue
+        declared = json.loads(only_invoice(result)["raw"]).get("line_extension_total")
+        if declared is not None:
+            assert sum(line["line_amount"] for line in result.records[LINE]) == Decimal(declared), file
+
+
+@pytest.mark.parametrize("syntax", ["ubl", "cii"])
+def test_a_document_whose_lines_do_not_add_up_is_quarantined_whole(
+    samples: Path, reference: ParseContext, write, syntax: str
+) -> None:
+    if syntax == "ubl":
+        source = sample(samples, "cen-en16931/ubl/ubl-tc434-example1.xml").read_text(encoding="utf-8")
+        pattern = r"(<cac:LegalMonetaryTotal>\s*<cbc:LineExtensionAmount[^>]*>)([^<]+)"
+    else:
+        source = sample(samples, "cen-en16931/cii/CII_example4.xml").read_text(encoding="utf-8")
+        pattern = r"(<ram:SpecifiedTradeSettlementHeaderMonetarySummation>\s*<ram:LineTotalAmount[^>]*>)([^<]+)"
+    match = re.search(pattern, source)
+    assert match is not None
+    declared = Decimal(match.group(2))
+    tampered = source[: match.start(2)] + str(declared + Decimal("10.00")) + source[match.end(2) :]
+    result = parse(write(f"tampered-{syntax}.xml", tampered), reference)
+    assert result.records == {}
+    (reject,) = result.rejects
+    assert (reject.rule, reject.entity, reject.source_line) == ("parse.totals_mismatch", INVOICE, 0)
+    assert "difference -10.00" in reject.message
