@@ -1,0 +1,140 @@
+{#- Cross-system checks (DESIGN §2: dbt tests check relations across entities; GX checks each batch).
+    One row per check: how many rows were checked, how many point at something the other system
+    does not know, and the status against the thresholds of var `cross_system_thresholds`. Counts
+    only: no personal data. A singular test fails the build when any check reaches `error`. -#}
+{%- set thresholds = var('cross_system_thresholds') -%}
+
+with
+
+learning_records as (
+    select * from {{ ref('stg_lms__learning_records') }}
+),
+
+learners as (
+    select * from {{ ref('int_learners_resolved') }}
+),
+
+bookings as (
+    select * from {{ ref('stg_lms__bookings') }}
+),
+
+sessions as (
+    select * from {{ ref('stg_lms__sessions') }}
+),
+
+invoice_lines as (
+    select * from {{ ref('stg_vendor__invoice_lines') }}
+),
+
+courses as (
+    select * from {{ ref('stg_reference__courses') }}
+),
+
+employees as (
+    select * from {{ ref('stg_hris__employees') }}
+),
+
+learner_check as (
+    select
+        'learning_record_learner_unknown_to_hr' as check_name,
+        'lms.learning_record' as entity,
+        count(*) as checked_rows,
+        count(*) - count(learners.employee_id) as failing_rows
+    from learning_records
+    left join learners
+        on learning_records.learner_ref = learners.learner_ref
+),
+
+booking_check as (
+    select
+        'booking_for_unknown_session' as check_name,
+        'lms.booking' as entity,
+        count(*) as checked_rows,
+        count(*) - count(sessions.session_id) as failing_rows
+    from bookings
+    left join sessions
+        on bookings.session_id = sessions.session_id
+),
+
+invoice_line_check as (
+    -- only lines that bill learners must name a session or course; fee lines need not
+    select
+        'invoice_line_for_unknown_session_or_course' as check_name,
+        'vendor.invoice_line' as entity,
+        count(*) as checked_rows,
+        sum(case when sessions.session_id is null and courses.course_ref is null then 1 else 0 end) as failing_rows
+    from invoice_lines
+    left join sessions
+        on invoice_lines.item_ref = sessions.session_id
+    left join courses
+        on invoice_lines.item_ref = courses.course_ref
+    where invoice_lines.learner_ref_count > 0
+),
+
+latest_snapshot as (
+    select max(snapshot_date) as snapshot_date from employees
+),
+
+current_roster as (
+    select employees.*
+    from employees
+    inner join latest_snapshot
+        on employees.snapshot_date = latest_snapshot.snapshot_date
+),
+
+manager_check as (
+    select
+        'employee_manager_missing_from_roster' as check_name,
+        'hris.employee' as entity,
+        count(*) as checked_rows,
+        sum(case when managers.employee_id is null then 1 else 0 end) as failing_rows
+    from current_roster
+    left join current_roster as managers
+        on current_roster.manager_id = managers.employee_id
+    where current_roster.manager_id is not null
+),
+
+checks as (
+    select * from learner_check
+    union all
+    select * from booking_check
+    union all
+    select * from invoice_line_check
+    union all
+    select * from manager_check
+),
+
+thresholds as (
+    {% for name, limits in thresholds.items() %}
+    select
+        '{{ name }}' as check_name,
+        cast({{ limits['warn_above'] }} as decimal(9, 4)) as warn_above_share,
+        cast({{ limits['error_above'] }} as decimal(9, 4)) as error_above_share
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+final as (
+    select
+        checks.check_name,
+        checks.entity,
+        checks.checked_rows,
+        cast(checks.failing_rows as bigint) as failing_rows,
+        cast(
+            case when checks.checked_rows > 0 then 1.0 * checks.failing_rows / checks.checked_rows end
+            as decimal(9, 4)
+        ) as failing_share,
+        thresholds.warn_above_share,
+        thresholds.error_above_share,
+        case
+            when checks.checked_rows = 0 then 'ok'
+            when 1.0 * checks.failing_rows / checks.checked_rows > thresholds.error_above_share then 'error'
+            when 1.0 * checks.failing_rows / checks.checked_rows > thresholds.warn_above_share then 'warn'
+            else 'ok'
+        end as check_status
+    from checks
+    inner join thresholds
+        on checks.check_name = thresholds.check_name
+)
+
+select * from final
