@@ -49,6 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="last runs and the published marts' freshness")
     status.add_argument("--config")
 
+    quarantine = commands.add_parser("quarantine", help="list quarantined rows; re-process them after a fix")
+    quarantine.add_argument("--config")
+    quarantine.add_argument("--source", help="only this source")
+    quarantine.add_argument("--rule", help="only this rule, e.g. parse.invalid_date")
+    quarantine.add_argument("--load", help="only this load id")
+    quarantine.add_argument("--summary", action="store_true", help="counts per source, entity and rule")
+    quarantine.add_argument("--json", action="store_true", help="machine-readable output")
+    quarantine.add_argument("--limit", type=int, default=50, help="rows to show (default 50; 0 = all)")
+    quarantine.add_argument(
+        "--reprocess", action="store_true", help="re-land the files behind quarantined rows, then run the nightly job"
+    )
+    quarantine.add_argument("--as-of", type=_date, help="with --reprocess: the run's business date")
+
     publish = commands.add_parser("publish", help="manage published versions of the marts")
     publish.add_argument("--config")
     publish.add_argument("--rollback", action="store_true", required=True, help="re-publish the previous version")
@@ -148,6 +161,49 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    import json
+
+    from flows.config import load_config
+    from flows.quarantine import list_quarantine, release_for_reprocessing, summarize_quarantine
+
+    config = load_config(args.config)
+    if args.reprocess:
+        released = release_for_reprocessing(config, [args.source] if args.source else None)
+        if not released:
+            print("nothing to re-process: no file source has quarantined rows (warnings hold nothing back)")
+            return EXIT_OK
+        for item in released:
+            print(f"{item.source}: re-landing {len(item.files)} file(s): {', '.join(item.files)}")
+        return cmd_run(args, str(config.path))
+    if args.summary:
+        rows = summarize_quarantine(config.home, source=args.source)
+    else:
+        rows = list_quarantine(config.home, source=args.source, rule=args.rule, load_id=args.load)
+    shown = rows if args.limit == 0 else rows[: args.limit]
+    if args.json:
+        print(json.dumps(shown, indent=2, default=str))
+        return EXIT_OK
+    if not rows:
+        print("quarantine is empty")
+        return EXIT_OK
+    if args.summary:
+        print(f"{'source':<14} {'entity':<22} {'rule':<40} {'severity':<9} {'rows':>6} {'files':>6}")
+        for row in shown:
+            print(
+                f"{row['source']:<14} {row['entity']:<22} {row['rule']:<40} {row['severity']:<9} "
+                f"{row['findings']:>6} {row['files']:>6}"
+            )
+        return EXIT_OK
+    for row in shown:
+        where = f"{row['_source_file']}:{row['_source_line'] if row['_source_line'] is not None else '-'}"
+        value = f" value={row['value']!r}" if row["value"] is not None else ""
+        print(f"{row['_source']:<12} {where:<40} {row['severity']:<8} {row['rule']}{value}  {row['message'] or ''}")
+    if len(rows) > len(shown):
+        print(f"… {len(rows) - len(shown)} more (--limit 0 for all, --summary for counts)")
+    return EXIT_OK
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from flows.config import load_config
     from flows.nightly import run_lock
@@ -188,7 +244,14 @@ def render_run(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"demo": cmd_demo, "run": cmd_run, "parse": cmd_parse, "status": cmd_status, "publish": cmd_publish}
+COMMANDS = {
+    "demo": cmd_demo,
+    "run": cmd_run,
+    "parse": cmd_parse,
+    "status": cmd_status,
+    "quarantine": cmd_quarantine,
+    "publish": cmd_publish,
+}
 
 
 if __name__ == "__main__":
