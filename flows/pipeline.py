@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from connectors import landing, schemas, state
 from connectors.base import Connector, ParseContext
 from connectors.files import FileDropConnector
+from expectations import volume
 from flows.config import Config, Source
 
 log = logging.getLogger("trainops")
@@ -106,7 +107,8 @@ def validate_pending(config: Config) -> ValidationSummary:
     from expectations.runner import validate_batch  # GX is slow to import: only when validating
 
     summary = ValidationSummary()
-    for load in landing.list_loads(config.home):
+    loads = landing.list_loads(config.home)
+    for load in loads:
         target = quarantine_path(config.home, load.load_id)
         if target.exists():
             continue
@@ -126,6 +128,11 @@ def validate_pending(config: Config) -> ValidationSummary:
             summary.results.extend({"load_id": load.load_id, "entity": entity, **r} for r in report.results)
             rows.extend(report.quarantine)
             load_critical.extend(f"{load.load_id} {entity}: {line}" for line in report.critical)
+            if entity == volume.ROSTER:
+                earlier = [other for other in loads if other.source == load.source and other.load_id < load.load_id]
+                baseline = [other for other in earlier if not _rejected(config.home, other.load_id)]
+                shrunk = volume.roster_shrink(table, baseline)
+                load_critical.extend(f"{load.load_id} {entity}: {line}" for line in shrunk)
         if load_critical:
             summary.critical.extend(load_critical)
             rows = _reject_whole_load(tables, "; ".join(load_critical))
@@ -134,6 +141,14 @@ def validate_pending(config: Config) -> ValidationSummary:
         pq.write_table(pa.Table.from_pylist(rows, schema=schemas.QUARANTINE), tmp)
         os.replace(tmp, target)
     return summary
+
+
+def _rejected(home: Path, load_id: str) -> bool:
+    """Was the load rejected whole by a critical failure (so it is no baseline for the next)?"""
+    path = quarantine_path(home, load_id)
+    if not path.exists():
+        return False
+    return "critical" in pq.read_table(path, columns=["severity"]).column("severity").to_pylist()
 
 
 def _reject_whole_load(tables: dict[str, pa.Table], reason: str) -> list[dict[str, Any]]:
