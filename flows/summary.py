@@ -1,7 +1,9 @@
-"""Headline figures of a published run, and the run record that `trainops status` reads."""
+"""The run record (what `trainops status` reads), its headline figures, and the run report: a
+Prefect markdown artifact and a local HTML page per run (``{home}/runs/<run_id>.html``)."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,68 @@ def headline_figures(marts_db: Path) -> dict[str, Any]:
     return figures
 
 
+QUARANTINE_SHOWN = 200  # findings listed one by one in a report; the counts cover all
+
+
+def complete_record(home: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """Add what the report needs beyond the steps' results: the quarantine findings of the loads
+    this run landed (each with file, line and rule), the cross-system checks that did not pass,
+    and what changed since the previous successful run."""
+    from flows.quarantine import list_quarantine
+
+    load_ids = {load for source in record.get("sources", []) for load in source.get("loads", [])}
+    findings = [row for row in list_quarantine(home) if row["_load_id"] in load_ids] if load_ids else []
+    by_rule: dict[str, int] = {}
+    for row in findings:
+        by_rule[row["rule"]] = by_rule.get(row["rule"], 0) + 1
+    record["quarantine"] = {
+        "findings": len(findings),
+        "by_rule": dict(sorted(by_rule.items())),
+        "rows": [
+            {key: row[key] for key in ("_source", "_source_file", "_source_line", "rule", "severity", "column_name",
+                                       "value", "message")}
+            for row in findings[:QUARANTINE_SHOWN]
+        ],
+    }  # fmt: skip
+    published = record.get("published")
+    if published:
+        record["checks"] = _failing_checks(Path(published["marts_db"]))
+        previous = next((r for r in read_run_records(home, limit=50) if r["status"] == "success"), None)
+        record["changes"] = _changes(previous, record) if previous else None
+    return record
+
+
+def _failing_checks(marts_db: Path) -> list[dict[str, Any]]:
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        try:
+            cursor = con.execute(
+                "select check_name, failing_rows, checked_rows, check_status from rpt_cross_system_checks "
+                "where check_status <> 'ok' order by check_name"
+            )
+        except duckdb.Error:
+            return []
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _changes(previous: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """Mart row counts and headline figures now vs the previous successful run."""
+    before_tables = previous.get("published", {}).get("tables", {})
+    now_tables = record.get("published", {}).get("tables", {})
+    tables = {
+        name: {"before": before_tables.get(name), "now": now_tables.get(name)}
+        for name in sorted(set(before_tables) | set(now_tables))
+        if before_tables.get(name) != now_tables.get(name)
+    }
+    before_figures, now_figures = previous.get("figures", {}), record.get("figures", {})
+    figures = {
+        name: {"before": before_figures.get(name), "now": now_figures.get(name)}
+        for name in now_figures
+        if before_figures.get(name) != now_figures.get(name)
+    }
+    return {"previous_run": previous["run_id"], "tables": tables, "figures": figures}
+
+
 def write_run_record(home: Path, run_id: str, record: dict[str, Any]) -> Path:
     runs = home / "runs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -43,6 +107,9 @@ def write_run_record(home: Path, run_id: str, record: dict[str, Any]) -> Path:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2, default=str))
     tmp.replace(path)
+    report = path.with_suffix(".html")
+    report.with_suffix(".html.tmp").write_text(render_html(record))
+    report.with_suffix(".html.tmp").replace(report)
     return path
 
 
@@ -65,9 +132,7 @@ def render_markdown(record: dict[str, Any]) -> str:
     ]
     for source in record.get("sources", []):
         rows = ", ".join(f"{entity}: {count}" for entity, count in source["rows"].items()) or "—"
-        lines.append(
-            f"| {source['source']} | {source['kind']} | {source['files']} | {rows} | {source['rejects']} |"
-        )
+        lines.append(f"| {source['source']} | {source['kind']} | {source['files']} | {rows} | {source['rejects']} |")
     validation = record.get("validation")
     if validation:
         lines += [
@@ -91,4 +156,64 @@ def render_markdown(record: dict[str, Any]) -> str:
     if figures:
         lines += ["", "## Headline figures", ""]
         lines += [f"- {name}: {value}" for name, value in figures.items()]
+    checks = record.get("checks")
+    if checks:
+        lines += ["", "## Cross-system checks not passing", ""]
+        lines += [
+            f"- {c['check_name']}: {c['failing_rows']} of {c['checked_rows']} ({c['check_status']})" for c in checks
+        ]
+    changes = record.get("changes")
+    if changes:
+        lines += ["", f"## Changes since run {changes['previous_run']}", ""]
+        lines += [f"- {name}: {c['before']} → {c['now']} rows" for name, c in changes["tables"].items()]
+        lines += [f"- {name}: {c['before']} → {c['now']}" for name, c in changes["figures"].items()]
+        if not changes["tables"] and not changes["figures"]:
+            lines.append("- no change in mart row counts or headline figures")
+    quarantine = record.get("quarantine")
+    if quarantine and quarantine["findings"]:
+        lines += ["", f"## Quarantined by this run ({quarantine['findings']} findings)", ""]
+        lines += [f"- {rule}: {count}" for rule, count in quarantine["by_rule"].items()]
+        lines += ["", "| source | file:line | rule | severity | column | value |", "|---|---|---|---|---|---|"]
+        for row in quarantine["rows"]:
+            lines.append(
+                f"| {row['_source']} | {row['_source_file']}:{row['_source_line']} | {row['rule']} | "
+                f"{row['severity']} | {row['column_name'] or ''} | {row['value'] if row['value'] is not None else ''} |"
+            )
     return "\n".join(lines) + "\n"
+
+
+def render_html(record: dict[str, Any]) -> str:
+    """The same report as a self-contained HTML page (no scripts, no external assets)."""
+    body = []
+    in_table = False
+    for line in render_markdown(record).splitlines():
+        if line.startswith("|"):
+            cells = [html.escape(cell.strip()) for cell in line.strip("|").split("|")]
+            if set("".join(cells)) <= {"-"}:
+                continue
+            tag = "th" if not in_table else "td"
+            body.append(
+                ("<table>" if not in_table else "") + "<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>"
+            )
+            in_table = True
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
+        if line.startswith("# "):
+            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("## "):
+            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("- "):
+            body.append(f"<li>{html.escape(line[2:])}</li>")
+        elif line:
+            body.append(f"<p>{html.escape(line).replace('**', '')}</p>")
+    if in_table:
+        body.append("</table>")
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
+    )
+    title = html.escape(f"trainops run {record['run_id']}")
+    head = f"<head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head>"
+    return f"<!doctype html><html>{head}<body>{''.join(body)}</body></html>\n"
