@@ -14,6 +14,7 @@ help:
 	@echo "make demo   generate a demo enterprise and run the nightly job on it (DuckDB)"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff + dbt parse"
+	@echo "make bench SCALE=S|M|L   end-to-end benchmark vs the bare-DuckDB limit and dlt (benchmarks/README.md)"
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -38,6 +39,11 @@ lint: install
 format: install
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
+
+SCALE ?= S
+bench:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) run --frozen --group bench python benchmarks/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 docs: install
 	cd dbt && TRAINOPS_BUILD_DB=target/docs.duckdb $(UV) run dbt docs generate --profiles-dir .

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -94,3 +95,11 @@ class Connector(Protocol):
     def extract(self, state: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ParseResult]]: ...
 
     def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]: ...
+
+
+class WindowedConnector(Connector, Protocol):
+    """Optional capability, for backfills: re-read a past window ``[start, end)`` of the source
+    (whatever time the source filters on, e.g. xAPI ``stored``) without reading or moving the
+    connector's state. Each yielded pair becomes one landing load, as with ``extract``."""
+
+    def extract_window(self, start: datetime, end: datetime) -> Iterator[tuple[dict[str, Any], ParseResult]]: ...

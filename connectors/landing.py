@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from connectors import schemas
 from connectors.base import ParseResult, Reject
+from connectors.testhooks import pause_point
 
 CONNECTOR_VERSION = "0.1.0"
 REJECTS_FILE = "_rejects.parquet"
@@ -125,6 +126,7 @@ def write_load(
             _write_parquet(table, tmp / f"{entity}.parquet")
             entities[entity] = table.num_rows
             digest.update((tmp / f"{entity}.parquet").read_bytes())
+        pause_point("extract")  # crash tests: a half-written load
         _write_parquet(rejects_table(result.rejects, load_id, source), tmp / REJECTS_FILE)
         manifest = {
             "load_id": load_id,

@@ -1,7 +1,8 @@
 """The `trainops` command.
 
 Exit codes: 0 success; 1 the run failed (critical validation, dbt build, unreadable source) and the
-published marts are untouched; 2 usage or configuration error.
+published marts are untouched; 2 usage or configuration error; 3 another run holds the lock (nothing
+was done: try again later, or wait with --lock-wait).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 
 def _date(value: str) -> date:
@@ -22,6 +23,9 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+_LOCK_WAIT_HELP = "wait up to SECONDS for a run in progress to finish (default: lock_wait in trainops.yaml, else 0)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the nightly job: extract, validate, build, publish")
     run.add_argument("--config", help="trainops.yaml (default: $TRAINOPS_CONFIG, then ./trainops.yaml)")
     run.add_argument("--as-of", type=_date, help="business date the marts are computed for (default: today)")
+    run.add_argument("--lock-wait", type=float, metavar="SECONDS", help=_LOCK_WAIT_HELP)
+
+    backfill = commands.add_parser(
+        "backfill", help="re-extract and reprocess a date range after a source fix, then rebuild and publish once"
+    )
+    backfill.add_argument("--config")
+    backfill.add_argument("--start", type=_date, required=True, help="first day of the range (YYYY-MM-DD)")
+    backfill.add_argument("--end", type=_date, required=True, help="last day of the range, inclusive")
+    backfill.add_argument("--source", action="append", help="only this source (repeatable; default: all)")
+    backfill.add_argument("--chunk-days", type=int, default=7, help="days per chunk (default 7)")
+    backfill.add_argument("--as-of", type=_date, help="business date of the rebuilt marts (default: today)")
+    backfill.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    backfill.add_argument("--lock-wait", type=float, metavar="SECONDS", help=_LOCK_WAIT_HELP)
 
     parse = commands.add_parser("parse", help="show what trainops makes of files: records or rejections")
     parse.add_argument("files", nargs="+", type=Path)
@@ -46,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--json", action="store_true", help="machine-readable output")
     parse.add_argument("--reference-dir", type=Path, help="reference CSVs (vendors.csv for e-invoices)")
 
-    status = commands.add_parser("status", help="last runs and the published marts' freshness")
+    status = commands.add_parser("status", help="last runs, per-source freshness, published version, quarantine counts")
     status.add_argument("--config")
+    status.add_argument("--json", action="store_true", help="machine-readable output for monitoring")
 
     quarantine = commands.add_parser("quarantine", help="list quarantined rows; re-process them after a fix")
     quarantine.add_argument("--config")
@@ -65,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     publish = commands.add_parser("publish", help="manage published versions of the marts")
     publish.add_argument("--config")
     publish.add_argument("--rollback", action="store_true", required=True, help="re-publish the previous version")
+
+    compliance = commands.add_parser(
+        "compliance", help="was an employee compliant on a date, and why (evidence back to the raw record)"
+    )
+    compliance.add_argument("--config")
+    compliance.add_argument("--employee", required=True, help="employee_id (or the BI marts' employee_key)")
+    compliance.add_argument("--on", type=_date, required=True, help="a date of the compliance history")
+    compliance.add_argument("--requirement", help="only this requirement_id")
+    compliance.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -92,18 +119,59 @@ def _quiet_logs(verbose: bool) -> None:
 
 def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
     from flows.config import load_config
-    from flows.nightly import RunFailed, nightly_sync
+    from flows.nightly import LockBusy, RunFailed, nightly_sync
 
     config = load_config(config_path or args.config)  # fail fast, before Prefect starts
     try:
-        record = nightly_sync(as_of=args.as_of, config_path=str(config.path))
+        record = nightly_sync(
+            as_of=args.as_of, config_path=str(config.path), lock_wait=getattr(args, "lock_wait", None)
+        )
+    except LockBusy as exc:
+        print(f"trainops: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except RunFailed as exc:
         print(f"trainops: run failed, published marts untouched: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except RuntimeError as exc:  # e.g. another run holds the lock
+    except RuntimeError as exc:
         print(f"trainops: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(render_run(record))
+    for name, error in sorted((record.get("stale_sources") or {}).items()):
+        print(f"trainops: warning: published with stale source {name} (freshness.on_stale: publish): {error}",
+              file=sys.stderr)  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from flows import backfill
+    from flows.config import load_config
+    from flows.nightly import LockBusy, RunFailed
+
+    config = load_config(args.config)
+    plan = backfill.plan_backfill(config, args.start, args.end, args.source, args.chunk_days)  # fail fast
+    if args.dry_run:
+        print(backfill.render_plan(backfill.describe_plan(config, plan)))
+        return EXIT_OK
+    backfill.progress_output = sys.stderr
+    try:
+        record = backfill.backfill(
+            start=args.start, end=args.end, sources=args.source, chunk_days=args.chunk_days, as_of=args.as_of,
+            config_path=str(config.path), lock_wait=args.lock_wait,
+        )  # fmt: skip
+    except LockBusy as exc:
+        print(f"trainops: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except RunFailed as exc:
+        print(f"trainops: backfill stopped, published marts untouched: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        backfill.progress_output = None
+    info = record["backfill"]
+    print(
+        f"backfill {info['start']}..{info['end']} ({', '.join(info['sources'])}): {info['chunks_run']} chunk(s) run, "
+        f"{info['chunks_resumed']} already done; {len(info['loads'])} load(s) landed, "
+        f"{len(info['revalidated'])} revalidated; published {Path(record['published']['version']).name}"
+    )
     return EXIT_OK
 
 
@@ -141,23 +209,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from flows.config import load_config
-    from flows.summary import read_run_records
+    import json
 
-    config = load_config(args.config)
-    records = read_run_records(config.home)
-    if not records:
-        print(f"no runs yet under {config.home}")
-        return EXIT_OK
-    print(f"{'run':<28} {'status':<8} {'as of':<10}  error")
-    for record in records:
-        print(
-            f"{record['run_id']:<28} {record['status']:<8} {record['as_of']:<10}  {record.get('error', '')}"
-        )
-    if config.marts_db.exists():
-        published = next((r for r in records if r["status"] == "success"), None)
-        when = published["finished_at"] if published else "unknown (older than the last 10 runs)"
-        print(f"\npublished marts: {config.marts_db} (last published {when})")
+    from flows.config import load_config
+    from flows.status import render, report
+
+    data = report(load_config(args.config))
+    print(json.dumps(data, indent=2, default=str) if args.json else render(data))
     return EXIT_OK
 
 
@@ -244,13 +302,29 @@ def render_run(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def cmd_compliance(args: argparse.Namespace) -> int:
+    from flows.compliance import ComplianceLookupError, lookup, render
+    from flows.config import load_config
+
+    config = load_config(args.config)
+    try:
+        answer = lookup(config.marts_db, config.home, args.employee, args.on, args.requirement)
+    except ComplianceLookupError as exc:
+        print(f"trainops: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(render(answer, as_json=args.json))
+    return EXIT_OK
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "run": cmd_run,
     "parse": cmd_parse,
     "status": cmd_status,
+    "backfill": cmd_backfill,
     "quarantine": cmd_quarantine,
     "publish": cmd_publish,
+    "compliance": cmd_compliance,
 }
 
 

@@ -36,6 +36,8 @@ DEMO_SOURCES = {  # source name → (kind, folder under the demo's drops/)
     "einvoices": ("invoices_xml", "invoices_xml"),
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ON_STALE = ("hold", "publish")
 
 
 class ConfigError(Exception):
@@ -60,6 +62,12 @@ class Config:
     sources: tuple[Source, ...]
     due_soon_days: int = 30
     max_error_fraction: float = 0.5
+    # operations (README "Operations"): how long a run waits for another run's lock; what a run does
+    # when a source cannot be extracted; when `status` calls a source stale; where failures are sent
+    lock_wait: float = 0.0  # seconds; 0 = exit at once with a clear message
+    on_stale: str = "hold"  # hold: keep the published marts, fail the run | publish: publish, warn
+    max_age_hours: float = 36.0
+    notify_webhook_env: str | None = None  # NAME of the env var holding a Slack-compatible webhook URL
 
     @property
     def warehouse(self) -> Path:
@@ -94,8 +102,7 @@ def write_demo_config(demo_dir: Path, home: Path) -> Path:
         "sources:",
     ]
     lines += [
-        f"  - {{name: {name}, kind: {kind}, path: ./drops/{folder}}}"
-        for name, (kind, folder) in DEMO_SOURCES.items()
+        f"  - {{name: {name}, kind: {kind}, path: ./drops/{folder}}}" for name, (kind, folder) in DEMO_SOURCES.items()
     ]
     path = demo_dir / "trainops.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -111,9 +118,7 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
     elif os.environ.get("TRAINOPS_CONFIG"):
         candidates = [Path(os.environ["TRAINOPS_CONFIG"])]
     else:
-        candidates = [Path.cwd() / name for name in DEFAULT_CONFIG_NAMES] + [
-            Path.cwd() / DEMO_DIR / "trainops.yaml"
-        ]
+        candidates = [Path.cwd() / name for name in DEFAULT_CONFIG_NAMES] + [Path.cwd() / DEMO_DIR / "trainops.yaml"]
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
@@ -142,7 +147,10 @@ def parse_config(data: Any, config_path: Path) -> Config:
 
     if not isinstance(data, dict):
         raise fail("(top level)", "expected a mapping of keys such as home, reference_dir, sources")
-    known = {"home", "reference_dir", "timezone", "sources", "due_soon_days", "max_error_fraction"}
+    known = {
+        "home", "reference_dir", "timezone", "sources", "due_soon_days", "max_error_fraction",
+        "lock_wait", "freshness", "notify_webhook_env",
+    }  # fmt: skip
     for key in data:
         if key not in known:
             raise fail(str(key), f"unknown key (expected one of: {', '.join(sorted(known))})")
@@ -163,6 +171,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
     max_error_fraction = data.get("max_error_fraction", 0.5)
     if not isinstance(max_error_fraction, int | float) or not 0 <= max_error_fraction <= 1:
         raise fail("max_error_fraction", f"expected a number between 0 and 1, got {max_error_fraction!r}")
+    operations = _operations(data, fail)
 
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, list) or not raw_sources:
@@ -215,7 +224,40 @@ def parse_config(data: Any, config_path: Path) -> Config:
         sources=tuple(sources),
         due_soon_days=due_soon_days,
         max_error_fraction=float(max_error_fraction),
+        **operations,
     )
+
+
+def _operations(data: dict[str, Any], fail: Any) -> dict[str, Any]:
+    """``lock_wait``, ``freshness: {on_stale, max_age_hours}`` and ``notify_webhook_env``."""
+    lock_wait = data.get("lock_wait", 0)
+    if not isinstance(lock_wait, int | float) or isinstance(lock_wait, bool) or lock_wait < 0:
+        raise fail("lock_wait", f"expected seconds ≥ 0 to wait for another run's lock, got {lock_wait!r}")
+    freshness = data.get("freshness") or {}
+    if not isinstance(freshness, dict):
+        raise fail("freshness", "expected a mapping with on_stale and/or max_age_hours")
+    for key in freshness:
+        if key not in ("on_stale", "max_age_hours"):
+            raise fail(f"freshness.{key}", "unknown key (expected on_stale or max_age_hours)")
+    on_stale = freshness.get("on_stale", "hold")
+    if on_stale not in ON_STALE:
+        raise fail("freshness.on_stale", f"expected one of {', '.join(ON_STALE)}, got {on_stale!r}")
+    max_age = freshness.get("max_age_hours", 36)
+    if not isinstance(max_age, int | float) or isinstance(max_age, bool) or max_age <= 0:
+        raise fail("freshness.max_age_hours", f"expected a number of hours > 0, got {max_age!r}")
+    webhook_env = data.get("notify_webhook_env")
+    if webhook_env is not None and (not isinstance(webhook_env, str) or not _ENV_NAME.match(webhook_env)):
+        raise fail(
+            "notify_webhook_env",
+            "expected the NAME of an environment variable holding the webhook URL (a URL is a secret: "
+            "keep it out of this file)",
+        )
+    return {
+        "lock_wait": float(lock_wait),
+        "on_stale": on_stale,
+        "max_age_hours": float(max_age),
+        "notify_webhook_env": webhook_env,
+    }
 
 
 def api_connector_options() -> dict[str, dict[str, bool]]:

@@ -26,7 +26,9 @@ business timezone (Europe/London).
 
 Vendor patterns (V01, V02, … cycle through them): per-learner rate billed per session in CSV;
 per-learner rate billed per attendee in Peppol XML; a hybrid contract (monthly fee + overage) in
-Peppol XML; a monthly retainer in CSV. Planted billing cases live at the two per-learner vendors.
+Peppol XML; a monthly retainer in CSV. Planted line cases live at the two per-learner vendors; the
+hybrid and retainer vendors over-bill one month each, and every one of their invoiced months is
+recorded with its expected figures. The retainer vendor also sells a month of self-paced licences.
 """
 
 from __future__ import annotations
@@ -96,6 +98,13 @@ _VERBS = {
     verb: json.dumps({"id": _VERB_IRI + verb, "display": {"en-US": verb}}, separators=(",", ":"))
     for verb in ("completed", "passed", "failed", "attempted", "voided")
 }
+_CMI5_VERB_IRI = "https://w3id.org/xapi/adl/verbs/"  # cmi5's LMS-issued verbs: satisfied, waived
+_VERBS.update(
+    {
+        verb: json.dumps({"id": _CMI5_VERB_IRI + verb, "display": {"en-US": verb}}, separators=(",", ":"))
+        for verb in ("satisfied", "waived")
+    }
+)
 
 # --- the organisation -------------------------------------------------------------------------------------
 
@@ -293,6 +302,7 @@ class _Employee:
     term: date | None = None  # termination_date (the last day employed)
     leave_start: date | None = None
     leave_end: date | None = None  # first day back; None = still on leave
+    rehire: date | None = None  # hire_date of a new employment after term (a rehire)
     is_manager: bool = False
     planted: str = ""  # the planted case this employee belongs to ("" = background)
     eid: str = ""
@@ -409,6 +419,7 @@ class _Invoice:
     doc_type: str = "invoice"
     preceding: str | None = None
     note: str | None = None
+    currency: str | None = None  # the document currency when not the vendor's (a planted case)
 
     @property
     def total(self) -> Decimal:
@@ -435,12 +446,16 @@ def generate(
       status (for ``compliant`` rows of a recurring requirement: the evidence's expiry, i.e. the next
       due date; null for once-only and ``exempt`` rows); ``days_overdue`` = as_of − due_date on
       ``overdue`` rows; ``evidence_record_id`` names the latest satisfying record (``evidence_source``:
-      ``xapi_files`` or ``lms_csv``).
+      ``xapi_files`` or ``lms_csv``). ``history`` (some cases): the same facts on earlier month-ends
+      (``on``) of the compliance history; ``status`` null there = the requirement did not apply.
     - ``terminated_at_as_of``: every employee terminated in the last snapshot (no compliance rows).
     - ``utilization``: every valid session (malformed rows excluded) with its seat counts.
-    - ``billing``: planted lines with *all* the DESIGN §5 flags they should carry; ``clean_lines``:
-      every other line of the per-learner vendors, which must carry none. The hybrid and retainer
-      vendors' lines are in neither list.
+    - ``billing``: planted lines with *all* the DESIGN §5 flags they should carry, the invoice
+      ``currency`` and the line's ``variance`` (billed − expected; ``unitemised``: what the document
+      claims beyond its readable lines); and, for every invoiced hybrid / retainer month, its fee line
+      with ``period_start``, ``period_expected``, ``period_billed``, ``period_variance``,
+      ``period_flags`` (and the hybrid's ``learners_served``). ``clean_lines``: every other line of the
+      per-learner vendors, which must carry none; the other hybrid and retainer lines carry none either.
     - ``unresolved_learners``: learner refs no employee matches, lower-case, without ``mailto:``.
     - ``malformed``: one entry per defective row: folder, file name, 1-based line (CSV: header = 1;
       JSONL: line; JSON: index in ``statements``; XML: index of the InvoiceLine), column, defect, value.
@@ -604,6 +619,7 @@ class _Demo:
                         pricing_model=pricing,
                         retainer_fee=Decimal("4200.00"),
                         retainer_period="monthly",
+                        included_learners=30,
                         sla_reporting_days=3,
                     )
                 )
@@ -768,6 +784,7 @@ class _Demo:
         due: date | None = None,
         evidence: str | None = None,
         source: str | None = None,
+        history: list[dict[str, Any]] | None = None,
     ) -> None:
         entry: dict[str, Any] = {
             "case": case,
@@ -781,7 +798,23 @@ class _Demo:
             entry["days_overdue"] = (self.as_of - due).days
         if evidence:
             entry["evidence_source"] = source or "xapi_files"
+        if history:
+            entry["history"] = history
         self.compliance.append(entry)
+
+    @staticmethod
+    def was(on: date, status: str | None, due: date | None = None, evidence: str | None = None) -> dict[str, Any]:
+        """A planted case's state on an earlier date ``on`` (a month-end of the compliance history);
+        status None: the requirement did not apply that day (no row)."""
+        fact: dict[str, Any] = {
+            "on": on.isoformat(),
+            "status": status,
+            "due_date": due.isoformat() if due else None,
+            "evidence_record_id": evidence,
+        }
+        if status == "overdue" and due:
+            fact["days_overdue"] = (on - due).days
+        return fact
 
     def plant_compliance(self) -> None:
         """One employee per compliance case, with exactly the records the case needs (DESIGN §5)."""
@@ -833,10 +866,12 @@ class _Demo:
         p = canadian("due_soon", hire=D - days(15))
         self.expect("due_soon", p, coc.rid, "due_soon", D - days(15) + days(coc.due))
 
+        # Point in time: compliant at the month-end three months ago, overdue since the expiry.
         p = canadian("expired_recurrence")
         done = _nice(_add_months(D, -14))
         sid = self.statement(done, p, "completed", "COC-101", backfill=True)
-        self.expect("expired_recurrence", p, coc.rid, "overdue", _add_months(done, 12))
+        then = self.was(_month_end(_add_months(D, -3)), "compliant", _add_months(done, 12), sid)
+        self.expect("expired_recurrence", p, coc.rid, "overdue", _add_months(done, 12), history=[then])
 
         p = canadian("voided_only_completion")
         done = _nice(D - days(50))
@@ -891,11 +926,52 @@ class _Demo:
         p = self.plant_person("transfer_into_scope", "US", "Finance", "FIN-ACC", self.long_ago())
         shown = self.snapshots[-2]
         p.moves.append([shown - days(10), "Clinical Operations", "CLN-COD", ""])
-        self.expect("transfer_into_scope", p, hipaa.rid, "not_yet_due", shown + days(hipaa.due))
+        before = self.was(_month_end(_add_months(D, -2)), None)  # still in Finance: out of scope
+        after = self.was(_month_end(_add_months(D, -1)), "not_yet_due", shown + days(hipaa.due))
+        self.expect(
+            "transfer_into_scope", p, hipaa.rid, "not_yet_due", shown + days(hipaa.due), history=[before, after]
+        )
 
         # United Kingdom: GDPR became effective 150 days ago; the clock runs from effective_from.
         p = self.plant_person("due_from_effective_date", "GB", "Legal", "LEG-CNS", self.long_ago())
         self.expect("due_from_effective_date", p, gdpr.rid, "overdue", gdpr.effective_from + days(gdpr.due))
+
+        # Rehire, late completion and cmi5 verbs, from their own random stream (the draws above and
+        # the billing learners' stay as they were).
+        main_stream, self.r_plant = self.r_plant, self.rng("planted-history")
+
+        # Left (shown terminated in the snapshot a month ago) and rehired ten days ago (shown today):
+        # the due clock restarts on the snapshot showing the rehire; the completion from the first
+        # employment had expired, so it neither satisfies nor makes them overdue.
+        p = canadian("rehired")
+        p.term, p.rehire = self.snapshots[-2] - days(10), D - days(10)
+        done = _nice(_add_months(D, -14))
+        sid = self.statement(done, p, "completed", "COC-101")
+        history = [
+            self.was(_month_end(_add_months(D, -3)), "compliant", _add_months(done, 12), sid),
+            self.was(_month_end(_add_months(D, -1)), None),  # terminated that day: no row
+        ]
+        self.expect("rehired", p, coc.rid, "due_soon", D + days(coc.due), history=history)
+
+        # Overdue at the month-end two months ago, compliant since completing late.
+        p = canadian("completed_late", hire=D - days(120))
+        done = _nice(D - days(20))
+        sid = self.statement(done, p, "completed", "COC-101")
+        then = self.was(_month_end(_add_months(D, -2)), "overdue", D - days(120) + days(coc.due))
+        self.expect("completed_late", p, coc.rid, "compliant", _add_months(done, 12), sid, history=[then])
+
+        # cmi5: the LMS's `satisfied` for the course counts; `waived` does not (waivers are exemptions).
+        p = canadian("compliant_via_cmi5_satisfied")
+        done = _nice(D - days(45))
+        sid = self.statement(done, p, "satisfied", "COC-101")
+        self.expect("compliant_via_cmi5_satisfied", p, coc.rid, "compliant", _add_months(done, 12), sid)
+
+        p = canadian("cmi5_waived_is_no_completion")
+        self.statement(_nice(D - days(30)), p, "waived", "COC-101")
+        due = max(p.hire, coc.effective_from) + days(coc.due)
+        self.expect("cmi5_waived_is_no_completion", p, coc.rid, "overdue", due)
+
+        self.r_plant = main_stream
 
     def plant_billing_people(self) -> None:
         """Learners of the planted sessions: long-standing active staff, and one who has left."""
@@ -943,8 +1019,10 @@ class _Demo:
             if later[0] <= snapshot:
                 move = later
                 changed = later[0]
-        status, term = "active", ""
-        if person.term is not None and person.term < snapshot:
+        status, term, hire = "active", "", person.hire
+        if person.rehire is not None and person.rehire <= snapshot:
+            hire = changed = person.rehire  # a new employment: hired again, no termination date
+        elif person.term is not None and person.term < snapshot:
             status, term, changed = "terminated", person.term.isoformat(), person.term
         elif person.leave_start is not None and person.leave_start <= snapshot:
             if person.leave_end is None or snapshot < person.leave_end:
@@ -960,7 +1038,7 @@ class _Demo:
             person.given,
             person.family,
             status,
-            person.hire.isoformat(),
+            hire.isoformat(),
             term,
             job,
             _JOB_TITLES[job],
@@ -1191,6 +1269,17 @@ class _Demo:
         self.plant_session("credited", v2, v2.courses[1], 130, 20, [c[8], c[9]])
         self.plant_session("unmatched", v2, v2.courses[2], 110, 20, [c[7], c[9]])
         self.plant_session("malformed_xml", v2, v2.courses[0], 115, 20, [c[8], c[9]])
+        self.plant_session("currency", v1, v1.courses[2], 65, 12, [c[6], c[7]])
+        retainer = next((v for v in self.vendors if v.pricing == "retainer"), None)
+        if retainer is not None:  # a month of licences for the retainer vendor's self-paced library
+            month = self.month_starts[-2]
+            minutes = ((_month_end(month) - month).days + 1) * 1440 - 1
+            start = datetime(month.year, month.month, 1)
+            licences = max(20, round(self.n_employees * 0.4))
+            pool = _Session("CYB-105", retainer, "self_paced", start, minutes, licences, "Content library", "delivered")
+            pool.planted, pool.order = "licences", -1
+            self.sessions.append(pool)
+            self.planted_sessions["licences"] = pool
         self.unresolved.append(self.guest)
 
     def number_sessions(self) -> None:
@@ -1308,6 +1397,13 @@ class _Demo:
         }
 
         def result(verb: str) -> str:
+            if verb == "satisfied":  # cmi5: the LMS's course-level statement carries no result
+                return ""
+            if verb == "waived":  # cmi5: success and completion true, with the reason — still no completion
+                return (
+                    ',"result":{"success":true,"completion":true,"extensions":'
+                    '{"https://w3id.org/xapi/cmi5/result/extensions/reason":"Tested Out"}}'
+                )
             duration = f"PT{between(5, 95)}M{between(0, 59)}S"
             if verb == "completed":
                 return f',"result":{{"completion":true,"success":true,"duration":"{duration}"}}'
@@ -1594,6 +1690,18 @@ class _Demo:
             if session.status == "delivered" and not session.planted:
                 key = (session.vendor.vid, session.day.replace(day=1))
                 by_vendor_month.setdefault(key, []).append(session)
+        invoiced = [m for m in self.month_starts if _month_end(m) + timedelta(days=5) < self.as_of]
+        over_billed = {}  # vendor → the month its retainer / hybrid invoice over-bills (planted)
+        for vendor in self.vendors:
+            if vendor.pricing == "retainer" and invoiced:
+                over_billed[vendor.vid] = invoiced[-2] if len(invoiced) > 1 else invoiced[-1]
+            elif vendor.pricing == "hybrid":
+                included = vendor.contract_on(self.as_of)["included_learners"]
+                full = [
+                    m for m in invoiced if self.served(vendor, by_vendor_month.get((vendor.vid, m), []), m) >= included
+                ]
+                if full:
+                    over_billed[vendor.vid] = full[-1]
         for month in self.month_starts:
             period = (month, _month_end(month))
             issue = period[1] + timedelta(days=5)
@@ -1601,7 +1709,14 @@ class _Demo:
                 continue
             for vendor in self.vendors:
                 sessions = by_vendor_month.get((vendor.vid, month), [])
-                lines = self.background_lines(vendor, sessions, period)
+                planted = over_billed.get(vendor.vid) == month
+                contract = vendor.contract_on(month)
+                if planted and vendor.pricing == "hybrid":  # overage counted from 2 learners too early
+                    lines = self.background_lines(vendor, sessions, period, contract["included_learners"] - 2)
+                else:
+                    lines = self.background_lines(vendor, sessions, period)
+                if planted and vendor.pricing == "retainer":  # an uplift the contract does not have
+                    lines[0].unit_price = contract["retainer_fee"] + Decimal("420.00")
                 if not lines:
                     continue
                 sequence[vendor.vid] += 1
@@ -1611,9 +1726,55 @@ class _Demo:
                 self.invoices.append(invoice)
                 if vendor.pricing == "per_learner":
                     self.clean_lines += [(invoice, line) for line in lines]
+                    continue
+                # DESIGN §5: retainer = fee per period; hybrid = fee + max(0, served − included) × overage
+                served = self.served(vendor, sessions, month)
+                expected = contract["retainer_fee"]
+                if vendor.pricing == "hybrid":
+                    expected += max(0, served - contract["included_learners"]) * contract["overage_rate"]
+                case = f"{vendor.pricing}_period"
+                flags = []
+                if planted:
+                    case = f"{vendor.pricing}_over_billed"
+                    flags = ["rate_mismatch"] if vendor.pricing == "retainer" else []
+                figures = {"learners_served": served} if vendor.pricing == "hybrid" else {}
+                self.record_billing(
+                    case,
+                    invoice,
+                    lines[0],
+                    flags,
+                    period_start=month.isoformat(),
+                    period_expected=_money(expected),
+                    period_billed=_money(invoice.total),
+                    period_variance=_money(invoice.total - expected),
+                    period_flags=["over_billed"] if invoice.total > expected else [],
+                    **figures,
+                )
         self.plant_invoices()
 
-    def background_lines(self, vendor: _Vendor, sessions: list[_Session], period: tuple[date, date]) -> list[_Line]:
+    @staticmethod
+    def served(vendor: _Vendor, sessions: list[_Session], month: date) -> int:
+        """Learners served in a month: attendances, plus no-shows where the contract bills them."""
+        statuses = ("attended", "no_show") if vendor.contract_on(month)["bills_no_shows"] else ("attended",)
+        return sum(len(s.learners(*statuses)) for s in sessions)
+
+    def record_billing(self, case: str, doc: _Invoice, line: _Line, flags: list[str], **extra: Any) -> None:
+        self.billing.append(
+            {
+                "case": case,
+                "vendor_id": doc.vendor.vid,
+                "invoice_number": doc.number,
+                "line_id": line.line_id,
+                "flags": flags,
+                "currency": doc.currency or doc.vendor.currency,
+                **extra,
+            }
+        )
+
+    def background_lines(
+        self, vendor: _Vendor, sessions: list[_Session], period: tuple[date, date], included: int | None = None
+    ) -> list[_Line]:
+        """A month's lines; ``included`` overrides the hybrid contract's included learners (a planted error)."""
         lines: list[_Line] = []
         if vendor.pricing == "per_learner":
             for s in sessions:
@@ -1656,11 +1817,12 @@ class _Demo:
                 )
             )
             served_so_far = 0
+            included = contract["included_learners"] if included is None else included
             for s in sessions:
                 served = s.learners("attended", "no_show") if contract["bills_no_shows"] else s.learners("attended")
-                before = max(0, served_so_far - contract["included_learners"])
+                before = max(0, served_so_far - included)
                 served_so_far += len(served)
-                extra = max(0, served_so_far - contract["included_learners"]) - before
+                extra = max(0, served_so_far - included) - before
                 if extra:
                     title = self.courses[s.course][0]
                     lines.append(
@@ -1681,7 +1843,8 @@ class _Demo:
             line.line_id = str(number)
 
     def plant_invoices(self) -> None:
-        """The planted billing cases (DESIGN §5 line flags), at the two per-learner vendors."""
+        """The planted billing cases (DESIGN §5 line flags), at the two per-learner vendors. Each names
+        the line's variance (billed − expected, in the invoice currency)."""
         D = self.as_of
         v1, v2 = self.vendors[0], self.vendors[1]
         ps = self.planted_sessions
@@ -1713,17 +1876,8 @@ class _Demo:
             self.invoices.append(doc)
             return doc
 
-        def expect(case: str, doc: _Invoice, line: _Line, flags: list[str], **extra: Any) -> None:
-            self.billing.append(
-                {
-                    "case": case,
-                    "vendor_id": doc.vendor.vid,
-                    "invoice_number": doc.number,
-                    "line_id": line.line_id,
-                    "flags": flags,
-                    **extra,
-                }
-            )
+        def expect(case: str, doc: _Invoice, line: _Line, flags: list[str], variance: Decimal, **extra: Any) -> None:
+            self.record_billing(case, doc, line, flags, variance=_money(variance), **extra)
 
         no_show = ps["no_show"]
         flagged = invoice(
@@ -1736,20 +1890,24 @@ class _Demo:
                 session_line("over_quantity", quantity=4),
             ],
         )
-        expect("unknown_learner", flagged, flagged.lines[0], ["unknown_learner"])
-        expect("terminated_learner", flagged, flagged.lines[1], ["terminated_learner"])
-        expect("no_show_billed", flagged, flagged.lines[2], ["no_show_billed", "over_quantity"])
-        expect("over_quantity", flagged, flagged.lines[3], ["over_quantity"])
+        zero = Decimal("0.00")  # the unknown and the terminated learner did attend: billed as served
+        expect("unknown_learner", flagged, flagged.lines[0], ["unknown_learner"], zero)
+        expect("terminated_learner", flagged, flagged.lines[1], ["terminated_learner"], zero)
+        line = flagged.lines[2]  # one billed no-show
+        expect("no_show_billed", flagged, line, ["no_show_billed", "over_quantity"], line.unit_price)
+        line = flagged.lines[3]  # quantity 4 for 3 attendees
+        expect("over_quantity", flagged, line, ["over_quantity"], line.unit_price)
 
         original = invoice(v1, 140, [session_line("original_a"), session_line("original_b")])
         self.clean_lines += [(original, line) for line in original.lines]
         copy = invoice(v1, 120, [session_line("original_a"), session_line("original_b")])
         for line in copy.lines:
-            expect("duplicate_invoice", copy, line, ["duplicate_invoice"], duplicate_of=original.number)
+            expect("duplicate_invoice", copy, line, ["duplicate_invoice"], line.amount, duplicate_of=original.number)
 
         rate = v2.contract_on(ps["rate"].day)["per_learner_rate"]
         mismatch = invoice(v2, 85, [session_line("rate", price=rate + Decimal("15.00"))])
-        expect("rate_mismatch", mismatch, mismatch.lines[0], ["rate_mismatch"])
+        line = mismatch.lines[0]
+        expect("rate_mismatch", mismatch, line, ["rate_mismatch"], line.amount - rate * line.quantity)
 
         credited = invoice(v2, 125, [session_line("credited")])
         self.clean_lines += [(credited, line) for line in credited.lines]
@@ -1762,8 +1920,15 @@ class _Demo:
             preceding=credited.number,
             note="Goodwill credit: the session started late",
         )
+        line = credit.lines[0]
         expect(
-            "credit_note", credit, credit.lines[0], [], document_type="credit_note", preceding_invoice=credited.number
+            "credit_note",
+            credit,
+            line,
+            [],
+            -line.amount,
+            document_type="credit_note",
+            preceding_invoice=credited.number,
         )
 
         orphan_ref = f"{v2.prefix}-{(D - timedelta(days=200)).year}-0042"  # never issued
@@ -1780,6 +1945,7 @@ class _Demo:
             orphan,
             orphan.lines[0],
             ["credit_note_unmatched"],
+            -orphan.lines[0].amount,
             document_type="credit_note",
             preceding_invoice=orphan_ref,
         )
@@ -1790,9 +1956,31 @@ class _Demo:
         )
         broken_xml.lines[1].price_text = "38O.00"
         self.broken_xml = broken_xml
+        # the document claims the unreadable line's amount without a line to check it against
+        expect(
+            "unreadable_line", broken_xml, broken_xml.lines[0], [], zero, unitemised=_money(broken_xml.lines[1].amount)
+        )
         broken_csv = invoice(v1, 50, [session_line("malformed_csv")])
         broken_csv.lines[0].quantity_text = "abc"
         self.broken_csv = broken_csv
+
+        # billed in another currency than the contract's: nothing is contracted in it
+        other = "EUR" if v1.currency != "EUR" else "GBP"
+        foreign = invoice(v1, 58, [session_line("currency")], currency=other)
+        expect("currency_mismatch", foreign, foreign.lines[0], ["currency_mismatch"], foreign.lines[0].amount)
+
+        # a workshop from before the vendor's first contract: no contract is valid on its date
+        month = _add_months(min(c["valid_from"] for c in v2.contracts).replace(day=1), -1)
+        workshop = _Line(
+            "NA-WORKSHOP",
+            f"Training needs analysis – {month.strftime('%B %Y')}",
+            1,
+            v2.contracts[0]["per_learner_rate"],
+            [],
+            (month, _month_end(month)),
+        )
+        uncontracted = invoice(v2, 75, [workshop])
+        expect("no_contract", uncontracted, workshop, ["no_contract"], workshop.amount)
 
     def write_invoices(self) -> None:
         csv_files: dict[str, list[_Invoice]] = {}
@@ -1817,7 +2005,7 @@ class _Demo:
                             doc.number,
                             doc.doc_type,
                             doc.issue.isoformat(),
-                            doc.vendor.currency,
+                            doc.currency or doc.vendor.currency,
                             doc.period[0].isoformat(),
                             doc.period[1].isoformat(),
                             line.line_id,
@@ -1843,7 +2031,7 @@ class _Demo:
         """A Peppol BIS Billing 3.0 (UBL 2.1) Invoice or CreditNote."""
         credit = doc.doc_type == "credit_note"
         root = "CreditNote" if credit else "Invoice"
-        vendor, cur = doc.vendor, doc.vendor.currency
+        vendor, cur = doc.vendor, doc.currency or doc.vendor.currency
         cat, pct = vendor.tax
         net = doc.total
         tax = (net * pct / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
@@ -2108,7 +2296,9 @@ class _Demo:
 
     def write_ground_truth(self) -> dict:
         last = self.snapshots[-1]
-        terminated = sorted(p.eid for p in self.people if p.term is not None and p.term < last)
+        terminated = sorted(
+            p.eid for p in self.people if p.term is not None and p.term < last and (p.rehire is None or p.rehire > last)
+        )
         truth = {
             "seed": self.seed,
             "as_of": self.as_of.isoformat(),
@@ -2127,6 +2317,7 @@ class _Demo:
                         "evidence_record_id",
                         "days_overdue",
                         "evidence_source",
+                        "history",
                     )
                     if key in entry
                 }

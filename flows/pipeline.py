@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from connectors import landing, schemas, state
 from connectors.base import Connector, ParseContext
 from connectors.files import FileDropConnector
+from connectors.testhooks import pause_point
 from expectations import volume
 from flows.config import Config, Source
 
@@ -59,16 +60,25 @@ def connector_for(config: Config, source: Source) -> Connector:
     return API_CONNECTORS[source.kind](source.name, source.options)
 
 
-def extract_source(config: Config, source: Source) -> ExtractSummary:
-    """Land every new file of one source; commit its state after each load."""
+# The state also names the last load it covers, so a load committed by a run that died before
+# saving the state is adopted by the next run instead of landed twice (see ``adopt_orphan_loads``).
+COMMITTED_LOAD = "_committed_load_id"
+
+
+def extract_source(config: Config, source: Source, connector: Connector | None = None) -> ExtractSummary:
+    """Land every new file of one source; commit its state after each load.
+
+    ``connector`` defaults to the source's own; a backfill passes one restricted to a date range.
+    """
     started = time.perf_counter()
     summary = ExtractSummary(source=source.name, kind=source.kind)
     landing.ensure_schema_files(config.home)
-    connector = connector_for(config, source)
-    current = state.read_state(config.home, source.name)
+    connector = connector or connector_for(config, source)
+    current = adopt_orphan_loads(config, source, connector)
     for unit, result in connector.extract(current):
         load = landing.write_load(config.home, source.name, source.kind, result, unit=unit)
-        current = connector.advance(current, unit, load.load_id)
+        pause_point("landed")  # crash tests: the load is committed, the state is not
+        current = {**connector.advance(current, unit, load.load_id), COMMITTED_LOAD: load.load_id}
         state.commit_state(config.home, source.name, current)
         summary.loads.append(load.load_id)
         summary.files += len(unit.get("files", []))
@@ -77,6 +87,28 @@ def extract_source(config: Config, source: Source) -> ExtractSummary:
             summary.rows[entity] = summary.rows.get(entity, 0) + count
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def adopt_orphan_loads(config: Config, source: Source, connector: Connector) -> dict[str, Any]:
+    """The source's state, advanced over loads landed after the last one it covers.
+
+    Such a load was committed by a run that died before committing the state (landing and state are
+    two files): the load is complete, so the state moves on as that run would have, and its files
+    or pages are not landed a second time. Backfill window loads (``unit.backfill``) never move the
+    state. A state written before ``COMMITTED_LOAD`` existed is taken as covering every load.
+    """
+    current = state.read_state(config.home, source.name)
+    committed = current.get(COMMITTED_LOAD)
+    if committed is None and current:
+        return current
+    for load in landing.list_loads(config.home, source.name):
+        unit = load.manifest.get("unit") or {}
+        if (committed and load.load_id <= committed) or "backfill" in unit:
+            continue
+        current = {**connector.advance(current, unit, load.load_id), COMMITTED_LOAD: load.load_id}
+        state.commit_state(config.home, source.name, current)
+        log.warning("source %r: adopted load %s (its run stopped before saving the state)", source.name, load.load_id)
+    return current
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,8 +228,10 @@ def dbt_env(config: Config, build_db: Path) -> dict[str, str]:
     return env
 
 
-def build_marts(config: Config, as_of: date, run_id: str) -> BuildResult:
-    """``dbt build`` (models and tests) into a fresh DuckDB file; published marts are untouched."""
+def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> BuildResult:
+    """``dbt build`` (models and tests) into a fresh DuckDB file; published marts are untouched.
+
+    ``extra_vars`` adds dbt vars (a backfill widens the compliance history to its range)."""
     config.warehouse.mkdir(parents=True, exist_ok=True)
     build_db = config.warehouse / f"build-{run_id}.duckdb"
     target_path = config.warehouse / "dbt" / run_id
@@ -205,6 +239,7 @@ def build_marts(config: Config, as_of: date, run_id: str) -> BuildResult:
         "as_of": as_of.isoformat(),
         "business_timezone": config.timezone,
         "due_soon_days": config.due_soon_days,
+        **(extra_vars or {}),
     }
     command = [
         str(Path(sys.executable).parent / "dbt"),
@@ -216,13 +251,15 @@ def build_marts(config: Config, as_of: date, run_id: str) -> BuildResult:
         "--vars", json.dumps(dbt_vars),
     ]  # fmt: skip
     started = time.perf_counter()
-    completed = subprocess.run(
-        command, env=dbt_env(config, build_db), capture_output=True, text=True, check=False
+    process = subprocess.Popen(
+        command, env=dbt_env(config, build_db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    pause_point("dbt-build", child=process, ready=build_db.exists)  # crash tests: dbt half way
+    stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
     results_path = target_path / "run_results.json"
     if not results_path.exists():
-        tail = (completed.stdout + completed.stderr).strip().splitlines()[-15:]
+        tail = (stdout + stderr).strip().splitlines()[-15:]
         raise PipelineError("dbt build did not run:\n  " + "\n  ".join(tail))
     results = json.loads(results_path.read_text())["results"]
     counts: dict[str, int] = {}
@@ -232,7 +269,7 @@ def build_marts(config: Config, as_of: date, run_id: str) -> BuildResult:
         if result["status"] in ("error", "fail", "runtime error"):
             message = (result.get("message") or "").strip().splitlines()
             failures.append(f"{result['unique_id']}: {message[0] if message else result['status']}")
-    return BuildResult(build_db, completed.returncode == 0 and not failures, seconds, counts, failures)
+    return BuildResult(build_db, process.returncode == 0 and not failures, seconds, counts, failures)
 
 
 def new_run_id(now: datetime | None = None) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.testhooks import pause_point
 from flows.config import Config
 
 PUBLISHED_SCHEMA = "marts"
@@ -66,6 +67,7 @@ def publish(config: Config, build_db: Path, run_id: str) -> PublishResult:
         con.execute("detach build")
         exports = _export_parquet(con, config.exports, names, run_id)
         con.execute("checkpoint")
+    pause_point("publish")  # crash tests: staged, not yet swapped in
     version = versions / f"marts-{run_id}.duckdb"
     os.link(staged, version)
     os.replace(staged, config.marts_db)

@@ -17,10 +17,18 @@ HEADLINES = {
         from fct_compliance_status""",
     "overdue": "select count(*) from fct_compliance_status where status = 'overdue'",
     "utilization_pct": """
-        select round(100.0 * sum(attended) / nullif(sum(capacity), 0), 1)
+        select round(100.0 * sum(seats_used) / nullif(sum(capacity), 0), 1)
         from fct_session_utilization where status = 'delivered'""",
-    "billed": "select cast(sum(billed_amount) as decimal(20, 2)) from fct_invoice_line_reconciliation",
-    "expected": "select cast(sum(expected_amount) as decimal(20, 2)) from fct_invoice_line_reconciliation",
+    # per currency (never summed across), over the months that have ended: retainer / hybrid
+    # expectations live per vendor-period, so the line mart alone would understate them
+    "billed": """
+        select string_agg(currency || ' ' || cast(amount as varchar), ', ' order by currency) from (
+            select currency, cast(sum(billed_amount) as decimal(20, 2)) as amount
+            from rpt_vendor_spend_monthly where is_month_complete group by currency)""",
+    "expected": """
+        select string_agg(currency || ' ' || cast(amount as varchar), ', ' order by currency) from (
+            select currency, cast(sum(expected_amount) as decimal(20, 2)) as amount
+            from rpt_vendor_spend_monthly where is_month_complete group by currency)""",
     "flagged_lines": "select count(*) from fct_invoice_line_reconciliation where flags <> ''",
 }
 

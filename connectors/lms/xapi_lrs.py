@@ -233,6 +233,29 @@ class XapiLrsConnector:
                 }
                 yield unit, result
 
+    def extract_window(self, start: datetime, end: datetime) -> Iterator[tuple[dict[str, Any], ParseResult]]:
+        """Backfills: the statements *stored* in ``[start, end)`` (``since``/``until``), one unit per
+        page, ignoring and never moving the watermark (``WindowedConnector``)."""
+        request = self.first_request(since_param(start))
+        request.params["until"] = since_param(end)
+        window = {"since": request.params["since"], "until": request.params["until"]}
+        with self.client() as client:
+            for page in paginate(client, XapiMorePaginator(), request):
+                if not page.items:
+                    continue
+                source_file = client.redact(page.response.request.path_url.split("?", 1)[0])
+                result, _, repeated = map_page(page.items, source_file)
+                unit = {
+                    "window": window,
+                    "page": page.number,
+                    "request": client.redact(page.response.request.path_url),
+                    "status": page.response.status_code,
+                    "statements": len(page.items),
+                    "repeated_in_page": repeated,
+                    "done": page.next is None,
+                }
+                yield unit, result
+
     def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]:
         """The state after ``unit``'s load committed: the next page's position, or (after the last
         page) the new watermark with the position cleared."""

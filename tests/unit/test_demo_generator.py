@@ -12,7 +12,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -285,7 +285,7 @@ def test_evidence_records_exist_and_belong_to_the_employee(demo: tuple[Path, dic
         if record_id in by_id:
             stmt = by_id[record_id]
             assert learner_of(stmt, last) == case["employee_id"]
-            assert stmt["verb"]["id"].rsplit("/", 1)[1] in ("completed", "passed")
+            assert stmt["verb"]["id"].rsplit("/", 1)[1] in ("completed", "passed", "satisfied")
             course = stmt["object"]["id"].rsplit("/", 1)[1]
             occurred = datetime.fromisoformat(stmt["timestamp"].replace("Z", "+00:00"))
         else:
@@ -300,6 +300,29 @@ def test_evidence_records_exist_and_belong_to_the_employee(demo: tuple[Path, dic
         for case in truth["compliance"]
         if case["evidence_record_id"] in by_id
     )
+
+
+def test_planted_history_facts_are_earlier_month_ends_backed_by_the_files(demo: tuple[Path, dict]) -> None:
+    root, truth = demo
+    by_id = {stmt["id"]: stmt for _, _, stmt in statements(root)}
+    facts = [fact for case in truth["compliance"] for fact in case.get("history", [])]
+    assert {fact["status"] for fact in facts} >= {"compliant", "overdue", None}
+    for fact in facts:
+        on = date.fromisoformat(fact["on"])
+        assert on < AS_OF and (on + timedelta(days=1)).day == 1, fact
+        if fact["status"] == "overdue":
+            assert fact["days_overdue"] == (on - date.fromisoformat(fact["due_date"])).days > 0
+        if fact["evidence_record_id"]:
+            stmt = by_id[fact["evidence_record_id"]]
+            assert datetime.fromisoformat(stmt["timestamp"].replace("Z", "+00:00")).date() <= on
+    rehired = next(case for case in truth["compliance"] if case["case"] == "rehired")
+    rows = [row for _, _, row in all_rows(root, "hris") if row["employee_id"] == rehired["employee_id"]]
+    assert [row["status"] for row in rows][-3:] == ["active", "terminated", "active"]
+    assert rows[-1]["hire_date"] > rows[-2]["termination_date"] > rows[-3]["hire_date"]
+    assert rehired["employee_id"] not in truth["terminated_at_as_of"]
+    evidence = [by_id.get(case["evidence_record_id"]) for case in truth["compliance"] if case["evidence_record_id"]]
+    verbs = {stmt["verb"]["id"] for stmt in evidence if stmt}
+    assert "https://w3id.org/xapi/adl/verbs/satisfied" in verbs
 
 
 def test_voided_records_have_a_voiding_statement(demo: tuple[Path, dict]) -> None:

@@ -26,7 +26,10 @@ final as (
         bookings.status,
         sessions.course_ref,
         coalesce(sessions.vendor_id, courses.vendor_id) as vendor_id,
+        coalesce(sessions.modality, courses.modality) as modality,
         sessions.session_date,
+        sessions.starts_at,
+        sessions.ends_at,
         sessions.status as session_status,
         bookings.booked_at,
         bookings.updated_at

@@ -1,8 +1,11 @@
 {#- One row per learner billed on an invoice line, with what HR and the LMS know about them:
-    unknown to HR (reference resolves to no employee), terminated before the service (service date
-    after the effective termination date: termination_date, else the first snapshot that shows
-    the employee terminated, from the employee's latest roster period), and their bookings on the
-    line's sessions (attended / no-show). -#}
+    - unknown to HR: the reference resolves to no employee;
+    - terminated: the learner's service date (their first booked session of the line, else the
+      line's service date) is after a termination — termination_date, else the first snapshot
+      showing the employee terminated — with no (re)hire between that termination and the
+      service date (a rehired employee is not terminated for services after the rehire);
+    - their bookings on the line's sessions (attended / no-show / booked at all), for the
+      no_show_billed flag and the dispute pack's evidence. -#}
 with
 
 lines as (
@@ -33,25 +36,44 @@ billed as (
     cross join {{ unnest_list('lines.learner_refs') }} as billed_refs (learner_ref)
 ),
 
-latest_periods as (
-    select
+terminations as (
+    -- every termination the roster ever showed, effective on termination_date (the last day
+    -- employed), else on the first snapshot that shows the employee terminated
+    select distinct
         employee_id,
-        status,
-        termination_date,
-        first_snapshot_date,
-        row_number() over (partition by employee_id order by valid_from desc) as recency_rank
+        coalesce(termination_date, case when status = 'terminated' then first_snapshot_date end)
+            as termination_date
     from history
+    where termination_date is not null
+        or status = 'terminated'
 ),
 
-terminations as (
+hires as (
+    -- (re)hires: every hire_date the roster gave, and the start of every active / on-leave period
+    -- without a termination date (a rehire whose source kept the original hire_date)
+    select distinct
+        employee_id,
+        hire_date
+    from history
+    where hire_date is not null
+
+    union
+
+    select distinct
+        employee_id,
+        valid_from as hire_date
+    from history
+    where status in ('active', 'leave')
+        and termination_date is null
+),
+
+latest_roster as (
     select
         employee_id,
-        case
-            when termination_date is not null then termination_date
-            when status = 'terminated' then first_snapshot_date
-        end as effective_termination_date
-    from latest_periods
-    where recency_rank = 1
+        status as roster_status,
+        hire_date,
+        row_number() over (partition by employee_id order by valid_from desc) as recency_rank
+    from history
 ),
 
 line_bookings as (
@@ -67,37 +89,86 @@ line_bookings as (
     group by line_sessions.document_line_id, bookings.learner_identity
 ),
 
-final as (
+line_learners as (
     select
         billed.document_line_id,
         billed.learner_ref,
         learners.employee_id,
         coalesce(learners.learner_identity, {{ normalize_learner_ref('billed.learner_ref') }}) as learner_identity,
-        (learners.employee_id is null) as is_unknown_learner,
-        terminations.effective_termination_date,
         coalesce(line_bookings.first_session_date, lines.service_date) as service_date,
-        coalesce(
-            terminations.effective_termination_date < coalesce(line_bookings.first_session_date, lines.service_date),
-            false
-        ) as is_terminated_learner,
-        coalesce(line_bookings.has_attended = 1, false) as has_attended,
-        coalesce(line_bookings.has_no_show = 1 and line_bookings.has_attended = 0, false) as is_no_show,
-        (
-            coalesce(line_bookings.has_no_show = 1 and line_bookings.has_attended = 0, false)
-            and lines.contract_id is not null
-            and not coalesce(lines.bills_no_shows, false)
-        ) as is_no_show_billed
+        lines.bills_no_shows,
+        lines.contract_id,
+        line_bookings.has_attended,
+        line_bookings.has_no_show,
+        (line_bookings.learner_identity is not null) as has_booking
     from billed
     inner join lines
         on billed.document_line_id = lines.document_line_id
     left join learners
         on billed.learner_ref = learners.learner_ref
-    left join terminations
-        on learners.employee_id = terminations.employee_id
     left join line_bookings
         on billed.document_line_id = line_bookings.document_line_id
         and coalesce(learners.learner_identity, {{ normalize_learner_ref('billed.learner_ref') }})
             = line_bookings.learner_identity
+),
+
+last_termination as (
+    select
+        line_learners.document_line_id,
+        line_learners.learner_ref,
+        max(terminations.termination_date) as termination_date
+    from line_learners
+    inner join terminations
+        on line_learners.employee_id = terminations.employee_id
+        and terminations.termination_date < line_learners.service_date
+    group by line_learners.document_line_id, line_learners.learner_ref
+),
+
+last_hire as (
+    select
+        line_learners.document_line_id,
+        line_learners.learner_ref,
+        max(hires.hire_date) as hire_date
+    from line_learners
+    inner join hires
+        on line_learners.employee_id = hires.employee_id
+        and hires.hire_date <= line_learners.service_date
+    group by line_learners.document_line_id, line_learners.learner_ref
+),
+
+final as (
+    select
+        line_learners.document_line_id,
+        line_learners.learner_ref,
+        line_learners.employee_id,
+        line_learners.learner_identity,
+        (line_learners.employee_id is null) as is_unknown_learner,
+        latest_roster.roster_status,
+        last_termination.termination_date as effective_termination_date,
+        line_learners.service_date,
+        coalesce(
+            last_termination.termination_date is not null
+            and (last_hire.hire_date is null or last_hire.hire_date <= last_termination.termination_date),
+            false
+        ) as is_terminated_learner,
+        coalesce(line_learners.has_booking, false) as has_booking,
+        coalesce(line_learners.has_attended = 1, false) as has_attended,
+        coalesce(line_learners.has_no_show = 1 and line_learners.has_attended = 0, false) as is_no_show,
+        (
+            coalesce(line_learners.has_no_show = 1 and line_learners.has_attended = 0, false)
+            and line_learners.contract_id is not null
+            and not coalesce(line_learners.bills_no_shows, false)
+        ) as is_no_show_billed
+    from line_learners
+    left join last_termination
+        on line_learners.document_line_id = last_termination.document_line_id
+        and line_learners.learner_ref = last_termination.learner_ref
+    left join last_hire
+        on line_learners.document_line_id = last_hire.document_line_id
+        and line_learners.learner_ref = last_hire.learner_ref
+    left join latest_roster
+        on line_learners.employee_id = latest_roster.employee_id
+        and latest_roster.recency_rank = 1
 )
 
 select * from final

@@ -1,7 +1,11 @@
-{#- The evidence per employee and requirement as of D: the latest completion (verb completed /
-    passed / satisfied, not failed, not voided, learner resolved to the employee) of a course in
-    the requirement's set (equivalences count) that occurred on or before D in the business
-    timezone. Expiry is applied by the mart, which knows the requirement's recurrence. -#}
+{#- Every completion that can serve as evidence for a requirement, with the days on which it is
+    the employee's latest one (DESIGN §5). Qualifying: a completion (verb completed / passed /
+    satisfied, not failed, not voided — int_learning_records_effective), learner resolved to an
+    employee, course in the requirement's set (equivalences count). On a date D the evidence is
+    the latest completion whose occurred_date (business timezone) ≤ D: this record from
+    completed_date until superseded_on, the completed_date of the next qualifying completion
+    (exclusive; null = still the latest). Expiry is applied by fct_compliance_history, which knows
+    the requirement's recurrence. Date-free, so one row per completion serves every date. -#}
 with
 
 learning_records as (
@@ -16,10 +20,6 @@ loads as (
     select * from {{ ref('stg_landing__loads') }}
 ),
 
-parameters as (
-    select {{ as_of_date() }} as as_of_date
-),
-
 qualifying as (
     select
         learning_records.employee_id,
@@ -27,25 +27,34 @@ qualifying as (
         learning_records.record_id,
         learning_records.course_ref,
         requirement_courses.is_via_equivalence,
+        learning_records.verb,
         learning_records.occurred_at,
         learning_records.occurred_date,
         learning_records.source_system,
         learning_records._source,
         loads.kind as source_kind,
         learning_records._load_id,
-        row_number() over (
-            partition by learning_records.employee_id, requirement_courses.requirement_id
-            order by learning_records.occurred_at desc, learning_records.record_id desc
-        ) as recency_rank
+        learning_records._row,
+        learning_records._source_file,
+        learning_records._source_line
     from learning_records
     inner join requirement_courses
         on learning_records.course_ref = requirement_courses.course_ref
     left join loads
         on learning_records._load_id = loads.load_id
-    cross join parameters
     where learning_records.is_completion
         and learning_records.employee_id is not null
-        and learning_records.occurred_date <= parameters.as_of_date
+),
+
+sequenced as (
+    -- Ties on occurred_at break by record_id (the highest is the later one).
+    select
+        *,
+        lead(occurred_date) over (
+            partition by employee_id, requirement_id
+            order by occurred_at, record_id
+        ) as superseded_on
+    from qualifying
 ),
 
 final as (
@@ -55,14 +64,18 @@ final as (
         record_id as evidence_record_id,
         course_ref as evidence_course_ref,
         is_via_equivalence as is_evidence_via_equivalence,
-        occurred_at as last_completed_at,
-        occurred_date as last_completed_date,
+        verb as evidence_verb,
+        occurred_at as completed_at,
+        occurred_date as completed_date,
+        superseded_on,
         source_system as evidence_source_system,
         _source as evidence_source,
         source_kind as evidence_source_kind,
-        _load_id as evidence_load_id
-    from qualifying
-    where recency_rank = 1
+        _load_id as evidence_load_id,
+        _row as evidence_landed_row,
+        _source_file as evidence_source_file,
+        _source_line as evidence_source_line
+    from sequenced
 )
 
 select * from final

@@ -51,7 +51,8 @@ final as (
         standing.activity_id,
         standing.verb,
         -- cmi5's LMS-issued `satisfied` is the course-level completion; a statement that reports
-        -- success = false is a failed attempt whatever its verb.
+        -- success = false is a failed attempt whatever its verb. cmi5 `waived` (success and
+        -- completion true) never counts: waivers go through exemptions.csv, with approver and dates.
         (standing.verb in ('completed', 'passed', 'satisfied') and coalesce(standing.success, true))
             as is_completion,
         standing.success,
@@ -62,6 +63,7 @@ final as (
         standing.stored_at,
         standing.source_system,
         standing._load_id,
+        standing._row,
         standing._source,
         standing._source_file,
         standing._source_line

@@ -133,6 +133,14 @@ period_rows as (
         and periods.last_snapshot_date = last_snapshot.snapshot_date
 ),
 
+sequenced as (
+    select
+        *,
+        lag(status) over (partition by employee_id order by period_number) as previous_status,
+        lag(hire_date) over (partition by employee_id order by period_number) as previous_hire_date
+    from period_rows
+),
+
 final as (
     select
         {{ dbt.hash(dbt.concat(["employee_id", "'|'", dbt.cast("period_number", dbt.type_string())])) }}
@@ -148,6 +156,15 @@ final as (
         valid_to,
         (valid_to is null) as is_current,
         (period_number = 1) as is_first_period,
+        -- A rehire starts a new employment: active or on leave again after a period shown as
+        -- terminated, or a later hire_date than the previous period's (a termination and rehire
+        -- that fell between two snapshots). It takes effect on the first snapshot showing it.
+        coalesce(
+            period_number > 1
+            and status in ('active', 'leave')
+            and (previous_status = 'terminated' or hire_date > previous_hire_date),
+            false
+        ) as is_rehire,
         first_snapshot_date,
         last_snapshot_date,
         email,
@@ -167,7 +184,7 @@ final as (
         employment_type,
         _source,
         _load_id
-    from period_rows
+    from sequenced
 )
 
 select * from final

@@ -1,18 +1,14 @@
 {#- Per invoice line (DESIGN §5 billing): what was billed (signed: credit notes negative), what
-    was served, what the contract valid on the service date expects, the variance and one flag
-    per billing problem. See _billing__models.yml for every rule. -#}
+    was served, what the contract valid on the service date expects and where that expectation
+    lives, the variance and one flag per billing problem. See _billing__models.yml for every rule. -#}
 with
 
 lines as (
     select * from {{ ref('int_invoice_lines_contracted') }}
 ),
 
-line_sessions as (
-    select * from {{ ref('int_invoice_line_sessions_matched') }}
-),
-
-bookings as (
-    select * from {{ ref('int_bookings_resolved') }}
+served_learners as (
+    select * from {{ ref('int_invoice_line_learners_served') }}
 ),
 
 line_learners as (
@@ -23,15 +19,16 @@ documents as (
     select * from {{ ref('int_invoice_documents_classified') }}
 ),
 
-attendance as (
+contract_periods as (
+    select * from {{ ref('int_contract_periods') }}
+),
+
+served_counts as (
     select
-        line_sessions.document_line_id,
-        count(case when bookings.status = 'attended' then 1 end) as attended,
-        count(case when bookings.status = 'no_show' then 1 end) as no_show
-    from line_sessions
-    inner join bookings
-        on line_sessions.session_id = bookings.session_id
-    group by line_sessions.document_line_id
+        document_line_id,
+        count(*) as learners_served
+    from served_learners
+    group by document_line_id
 ),
 
 learner_flags as (
@@ -48,18 +45,21 @@ learner_flags as (
 served as (
     select
         lines.*,
+        (lines.document_type = 'invoice') as is_invoice,
         case
-            when lines.item_kind in ('session', 'course')
-                then coalesce(attendance.attended, 0)
-                    + case when coalesce(lines.bills_no_shows, false) then coalesce(attendance.no_show, 0) else 0 end
+            -- the learners this line is expected for (int_invoice_line_learners_served)
+            when lines.item_kind in ('session', 'course') then coalesce(served_counts.learners_served, 0)
+            -- a per-learner line billing something that is neither a session nor a course: no
+            -- served learner can be seen behind it
+            when lines.pricing_model = 'per_learner' then 0
         end as learners_served,
         coalesce(learner_flags.learners_billed, 0) as learners_billed,
-        coalesce(learner_flags.has_unknown_learner, 0) = 1 as is_unknown_learner,
-        coalesce(learner_flags.has_terminated_learner, 0) = 1 as is_terminated_learner,
-        coalesce(learner_flags.has_no_show_billed, 0) = 1 as is_no_show_billed
+        coalesce(learner_flags.has_unknown_learner, 0) = 1 as has_unknown_learner,
+        coalesce(learner_flags.has_terminated_learner, 0) = 1 as has_terminated_learner,
+        coalesce(learner_flags.has_no_show_billed, 0) = 1 as has_no_show_billed
     from lines
-    left join attendance
-        on lines.document_line_id = attendance.document_line_id
+    left join served_counts
+        on lines.document_line_id = served_counts.document_line_id
     left join learner_flags
         on lines.document_line_id = learner_flags.document_line_id
 ),
@@ -67,23 +67,36 @@ served as (
 flagged as (
     select
         served.*,
-        cast(served.amount_sign * served.line_amount as decimal(20, 6)) as billed_amount,
-        case
-            when served.contract_id is null then false
-            when served.pricing_model = 'per_learner' then served.unit_price <> served.per_learner_rate
-            when served.pricing_model = 'retainer' then served.unit_price <> served.retainer_fee
-            when served.pricing_model = 'hybrid'
-                then served.unit_price <> served.retainer_fee and served.unit_price <> served.overage_rate
-            else false
-        end as is_rate_mismatch,
-        (
-            served.document_type <> 'credit_note'
+        {{ money('served.amount_sign * served.line_amount') }} as billed_amount,
+        (served.contract_id is null) as has_no_contract,
+        (served.contract_id is not null and served.currency is distinct from served.contract_currency)
+            as is_currency_mismatch,
+        -- learner, rate and quantity checks concern what an invoice charges; a credit note only
+        -- gives money back
+        (served.is_invoice and served.has_unknown_learner) as is_unknown_learner,
+        (served.is_invoice and served.has_terminated_learner) as is_terminated_learner,
+        (served.is_invoice and served.has_no_show_billed) as is_no_show_billed,
+        coalesce(
+            served.is_invoice
+            and served.contract_id is not null
+            -- prices in another currency than the contract's cannot be compared
+            and served.currency = served.contract_currency
+            and case
+                when served.pricing_model = 'per_learner' then served.unit_price <> served.per_learner_rate
+                when served.pricing_model = 'retainer' then served.unit_price <> served.retainer_fee
+                when served.pricing_model = 'hybrid' and served.item_kind in ('session', 'course')
+                    then served.unit_price <> served.overage_rate
+                when served.pricing_model = 'hybrid' then served.unit_price <> served.retainer_fee
+                else false
+            end,
+            false
+        ) as is_rate_mismatch,
+        coalesce(
+            served.is_invoice
             and served.learners_served is not null
-            and coalesce(served.pricing_model, 'per_learner') = 'per_learner'
-            and served.quantity > served.learners_served
-        ) as is_over_quantity,
-        (served.contract_id is not null and served.currency <> served.contract_currency) as is_currency_mismatch,
-        (served.contract_id is null) as has_no_contract
+            and served.quantity > served.learners_served,
+            false
+        ) as is_over_quantity
     from served
 ),
 
@@ -91,14 +104,25 @@ expected as (
     select
         flagged.*,
         case
+            when flagged.is_duplicate then 'line'
+            when flagged.document_type = 'credit_note' then 'line'
+            when flagged.has_no_contract then 'line'
+            when flagged.is_currency_mismatch then 'line'
+            when flagged.pricing_model = 'per_learner' then 'line'
+            else 'vendor_period'
+        end as expectation_level,
+        case
             -- the later copy of a duplicate document is expected to cost nothing
-            when flagged.is_duplicate then cast(0 as decimal(20, 6))
+            when flagged.is_duplicate then {{ money(0) }}
             -- a credit note delivers nothing: its whole (negative) amount is variance, which nets
             -- against the over-billing it corrects
-            when flagged.document_type = 'credit_note' then cast(0 as decimal(20, 6))
-            when flagged.contract_id is null then null
-            when flagged.pricing_model = 'per_learner' and flagged.learners_served is not null
-                then cast(round(flagged.per_learner_rate * flagged.learners_served, 2) as decimal(20, 6))
+            when flagged.document_type = 'credit_note' then {{ money(0) }}
+            -- nothing is contracted: the whole amount is unsupported
+            when flagged.has_no_contract then {{ money(0) }}
+            -- nothing is contracted in this currency (no FX conversion is guessed)
+            when flagged.is_currency_mismatch then {{ money(0) }}
+            when flagged.pricing_model = 'per_learner'
+                then {{ money('round(flagged.per_learner_rate * flagged.learners_served, 2)') }}
             -- retainer / hybrid: expected per vendor-period (fct_vendor_period_billing)
         end as expected_amount
     from flagged
@@ -118,6 +142,7 @@ final as (
         expected.item_ref,
         expected.item_kind,
         expected.service_date,
+        expected.service_end as service_end_date,
         expected.quantity as billed_quantity,
         expected.unit_price,
         expected.billed_amount,
@@ -125,8 +150,13 @@ final as (
         {{ dbt.cast('expected.learners_served', dbt.type_bigint()) }} as learners_served,
         expected.contract_id,
         expected.pricing_model,
+        expected.contract_currency,
+        expected.expectation_level,
+        case
+            when expected.expectation_level = 'vendor_period' then contract_periods.period_start
+        end as billing_period_start,
         expected.expected_amount,
-        cast(expected.billed_amount - expected.expected_amount as decimal(20, 6)) as variance,
+        {{ money('expected.billed_amount - expected.expected_amount') }} as variance,
         expected.is_unknown_learner,
         expected.is_terminated_learner,
         expected.is_no_show_billed,
@@ -137,21 +167,25 @@ final as (
         expected.is_credit_note_unmatched,
         expected.has_no_contract,
         original.invoice_number as duplicate_of_invoice_number,
-        nullif(rtrim({{ dbt.concat([
-            "case when expected.is_credit_note_unmatched then 'credit_note_unmatched;' else '' end",
-            "case when expected.is_currency_mismatch then 'currency_mismatch;' else '' end",
-            "case when expected.is_duplicate then 'duplicate_invoice;' else '' end",
-            "case when expected.has_no_contract then 'no_contract;' else '' end",
-            "case when expected.is_no_show_billed then 'no_show_billed;' else '' end",
-            "case when expected.is_over_quantity then 'over_quantity;' else '' end",
-            "case when expected.is_rate_mismatch then 'rate_mismatch;' else '' end",
-            "case when expected.is_terminated_learner then 'terminated_learner;' else '' end",
-            "case when expected.is_unknown_learner then 'unknown_learner;' else '' end"
-        ]) }}, ';'), '') as flags,
+        {{ flag_list([
+            ('expected.is_credit_note_unmatched', 'credit_note_unmatched'),
+            ('expected.is_currency_mismatch', 'currency_mismatch'),
+            ('expected.is_duplicate', 'duplicate_invoice'),
+            ('expected.has_no_contract', 'no_contract'),
+            ('expected.is_no_show_billed', 'no_show_billed'),
+            ('expected.is_over_quantity', 'over_quantity'),
+            ('expected.is_rate_mismatch', 'rate_mismatch'),
+            ('expected.is_terminated_learner', 'terminated_learner'),
+            ('expected.is_unknown_learner', 'unknown_learner'),
+        ]) }} as flags,
         expected._load_id as load_id
     from expected
     left join documents as original
         on expected.duplicate_of_document_id = original.document_id
+    left join contract_periods
+        on expected.contract_id = contract_periods.contract_id
+        and expected.service_date >= contract_periods.period_start
+        and expected.service_date <= contract_periods.period_end
 )
 
 select * from final

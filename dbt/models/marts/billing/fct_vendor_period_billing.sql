@@ -1,126 +1,80 @@
-{#- Billing per vendor contract and billing period (DESIGN §5): retainer = fee per period;
-    hybrid = fee + max(0, learners - included_learners) x overage_rate; per_learner = rate x
-    learners. Learners = attendances (plus no-shows where the contract bills them) of the
-    vendor's sessions whose business date falls in the period, known to HR or not. Billed = the
-    signed sum of the contract's invoice lines whose service date falls in the period (duplicates
-    and credit notes included, so the variance shows them). Periods run from the contract's start
-    to its end or D (var `as_of`), whichever is first, skipping periods that end before the
-    vendor's first invoiced service or session (they predate the data); retainer_period month /
-    quarter / year (default month; per_learner contracts are reported monthly). The period that
-    contains D is reported with is_period_complete = false (its invoice may not be issued yet). -#}
-with recursive
+{#- Billing per vendor contract and billing period (DESIGN §5). Retainer = fee per period;
+    hybrid = fee + max(0, learners served − included_learners) × overage_rate; per_learner =
+    the sum of its lines' expectations (per-learner expectations live on the lines). Billed = the
+    signed sum of the contract's lines in the contract currency whose service date falls in the
+    period (duplicate copies and credit notes included, so the variance shows them; lines in
+    another currency are counted apart and never summed in). Periods come from
+    int_contract_periods; periods ending before the vendor's first invoiced service or session
+    predate the data and are skipped. See _billing__models.yml. -#}
+with
 
 contracts as (
     select * from {{ ref('stg_reference__vendor_contracts') }}
+),
+
+contract_periods as (
+    select * from {{ ref('int_contract_periods') }}
 ),
 
 lines as (
     select * from {{ ref('fct_invoice_line_reconciliation') }}
 ),
 
-bookings as (
-    select * from {{ ref('int_bookings_resolved') }}
+sessions as (
+    select * from {{ ref('int_sessions_served') }}
 ),
 
 parameters as (
     select {{ as_of_date() }} as as_of_date
 ),
 
-contract_periods as (
-    select
-        contracts.contract_id,
-        case
-            when contracts.pricing_model = 'per_learner' then 1
-            when contracts.retainer_period in ('quarter', 'quarterly') then 3
-            when contracts.retainer_period in ('year', 'yearly', 'annual', 'annually') then 12
-            else 1
-        end as period_months,
-        contracts.valid_from,
-        case
-            when contracts.valid_to is null or contracts.valid_to > parameters.as_of_date then parameters.as_of_date
-            else contracts.valid_to
-        end as report_until
-    from contracts
-    cross join parameters
-    where contracts.valid_from is not null
-),
-
-periods (contract_id, period_months, report_until, period_start) as (
-    select
-        contract_id,
-        period_months,
-        report_until,
-        valid_from as period_start
-    from contract_periods
-    where valid_from <= report_until
-
-    union all
-
-    select
-        contract_id,
-        period_months,
-        report_until,
-        {{ add_months('period_start', 'period_months') }} as period_start
-    from periods
-    where {{ add_months('period_start', 'period_months') }} <= report_until
-),
-
 vendor_activity as (
-    -- The data window: the vendor's earliest invoiced service or session.
+    -- the data window: the vendor's earliest contracted invoice line or session (a line billing a
+    -- service from before any contract does not open years of empty periods)
     select
         vendor_id,
         min(activity_date) as first_activity_date
     from (
-        select vendor_id, service_date as activity_date from lines
+        select vendor_id, service_date as activity_date from lines where contract_id is not null
         union all
-        select vendor_id, session_date as activity_date from bookings
+        select vendor_id, session_date as activity_date from sessions
     ) as activity
     group by vendor_id
 ),
 
 bounded_periods as (
-    -- Periods that end before the vendor's first invoiced service or session predate the data
-    -- and are not reported.
-    select
-        periods.contract_id,
-        periods.period_start,
-        {{ add_days(add_months('periods.period_start', 'periods.period_months'), -1) }} as period_end
-    from periods
-    inner join contracts
-        on periods.contract_id = contracts.contract_id
+    select contract_periods.*
+    from contract_periods
     inner join vendor_activity
-        on contracts.vendor_id = vendor_activity.vendor_id
-    where {{ add_days(add_months('periods.period_start', 'periods.period_months'), -1) }}
-        >= vendor_activity.first_activity_date
+        on contract_periods.vendor_id = vendor_activity.vendor_id
+    where contract_periods.period_end >= vendor_activity.first_activity_date
 ),
 
 period_learners as (
     select
         bounded_periods.contract_id,
         bounded_periods.period_start,
-        count(
-            case
-                when bookings.status = 'attended' then 1
-                when bookings.status = 'no_show' and contracts.bills_no_shows then 1
-            end
-        ) as learners_served
+        sum(sessions.learners_served) as learners_served,
+        count(*) as sessions
     from bounded_periods
-    inner join contracts
-        on bounded_periods.contract_id = contracts.contract_id
-    inner join bookings
-        on contracts.vendor_id = bookings.vendor_id
-        and bookings.session_date >= bounded_periods.period_start
-        and bookings.session_date <= bounded_periods.period_end
+    inner join sessions
+        on bounded_periods.contract_id = sessions.contract_id
+        and sessions.session_date >= bounded_periods.period_start
+        and sessions.session_date <= bounded_periods.period_end
     group by bounded_periods.contract_id, bounded_periods.period_start
 ),
 
-period_billing as (
+period_lines as (
     select
         bounded_periods.contract_id,
         bounded_periods.period_start,
-        sum(lines.billed_amount) as billed_amount,
-        count(lines.document_line_id) as invoice_lines,
-        max(lines.currency) as billed_currency
+        sum(case when lines.currency = bounded_periods.currency then lines.billed_amount end) as billed_amount,
+        sum(case when lines.currency = bounded_periods.currency then lines.expected_amount end)
+            as line_expected_amount,
+        count(case when lines.currency = bounded_periods.currency then 1 end) as invoice_lines,
+        count(case when lines.currency <> bounded_periods.currency then 1 end) as other_currency_lines,
+        count(case when lines.currency = bounded_periods.currency and lines.flags is not null then 1 end)
+            as flagged_lines
     from bounded_periods
     inner join lines
         on bounded_periods.contract_id = lines.contract_id
@@ -131,65 +85,102 @@ period_billing as (
 
 combined as (
     select
-        contracts.vendor_id,
-        contracts.contract_id,
-        contracts.pricing_model,
-        contracts.currency,
+        bounded_periods.vendor_id,
+        bounded_periods.contract_id,
+        bounded_periods.pricing_model,
+        bounded_periods.currency,
         bounded_periods.period_start,
         bounded_periods.period_end,
+        bounded_periods.period_months,
+        coalesce(period_learners.sessions, 0) as sessions,
         coalesce(period_learners.learners_served, 0) as learners_served,
         contracts.included_learners,
-        case
-            when contracts.pricing_model = 'hybrid'
-                then greatest(coalesce(period_learners.learners_served, 0) - coalesce(contracts.included_learners, 0), 0)
-            else 0
-        end as overage_learners,
         contracts.per_learner_rate,
         contracts.retainer_fee,
         contracts.overage_rate,
-        coalesce(period_billing.billed_amount, 0) as billed_amount,
-        coalesce(period_billing.invoice_lines, 0) as invoice_lines
+        coalesce(period_lines.invoice_lines, 0) as invoice_lines,
+        coalesce(period_lines.other_currency_lines, 0) as other_currency_lines,
+        coalesce(period_lines.flagged_lines, 0) as flagged_lines,
+        coalesce(period_lines.billed_amount, 0) as billed_amount,
+        coalesce(period_lines.line_expected_amount, 0) as line_expected_amount
     from bounded_periods
     inner join contracts
         on bounded_periods.contract_id = contracts.contract_id
     left join period_learners
         on bounded_periods.contract_id = period_learners.contract_id
         and bounded_periods.period_start = period_learners.period_start
-    left join period_billing
-        on bounded_periods.contract_id = period_billing.contract_id
-        and bounded_periods.period_start = period_billing.period_start
+    left join period_lines
+        on bounded_periods.contract_id = period_lines.contract_id
+        and bounded_periods.period_start = period_lines.period_start
 ),
 
 expected as (
     select
         *,
         case
-            when pricing_model = 'per_learner' then round(coalesce(per_learner_rate, 0) * learners_served, 2)
+            when pricing_model = 'hybrid' then greatest(learners_served - coalesce(included_learners, 0), 0)
+            else 0
+        end as overage_learners,
+        case
+            when pricing_model = 'per_learner' then line_expected_amount
             when pricing_model = 'retainer' then coalesce(retainer_fee, 0)
             when pricing_model = 'hybrid'
-                then round(coalesce(retainer_fee, 0) + overage_learners * coalesce(overage_rate, 0), 2)
+                then round(
+                    coalesce(retainer_fee, 0)
+                    + greatest(learners_served - coalesce(included_learners, 0), 0) * coalesce(overage_rate, 0),
+                    2
+                )
         end as expected_amount
     from combined
 ),
 
-final as (
+measured as (
     select
-        vendor_id,
-        contract_id,
-        pricing_model,
-        currency,
-        period_start,
-        period_end,
-        {{ dbt.cast('learners_served', dbt.type_bigint()) }} as learners_served,
-        {{ dbt.cast('included_learners', dbt.type_bigint()) }} as included_learners,
-        {{ dbt.cast('overage_learners', dbt.type_bigint()) }} as overage_learners,
-        {{ dbt.cast('invoice_lines', dbt.type_bigint()) }} as invoice_lines,
-        cast(billed_amount as decimal(20, 6)) as billed_amount,
-        cast(expected_amount as decimal(20, 6)) as expected_amount,
-        cast(billed_amount - expected_amount as decimal(20, 6)) as variance,
-        (period_end < as_of_date) as is_period_complete
+        expected.vendor_id,
+        expected.contract_id,
+        expected.pricing_model,
+        expected.currency,
+        expected.period_start,
+        expected.period_end,
+        {{ dbt.cast('expected.period_months', dbt.type_int()) }} as period_months,
+        {{ dbt.cast('expected.sessions', dbt.type_bigint()) }} as sessions,
+        {{ dbt.cast('expected.learners_served', dbt.type_bigint()) }} as learners_served,
+        {{ dbt.cast('expected.included_learners', dbt.type_bigint()) }} as included_learners,
+        {{ dbt.cast('expected.overage_learners', dbt.type_bigint()) }} as overage_learners,
+        case
+            when expected.pricing_model in ('retainer', 'hybrid')
+                then {{ safe_ratio('expected.learners_served', 'expected.included_learners') }}
+        end as retainer_utilisation,
+        {{ money('expected.retainer_fee') }} as retainer_fee,
+        {{ money('expected.overage_rate') }} as overage_rate,
+        {{ money('expected.per_learner_rate') }} as per_learner_rate,
+        {{ dbt.cast('expected.invoice_lines', dbt.type_bigint()) }} as invoice_lines,
+        {{ dbt.cast('expected.flagged_lines', dbt.type_bigint()) }} as flagged_lines,
+        {{ dbt.cast('expected.other_currency_lines', dbt.type_bigint()) }} as other_currency_lines,
+        {{ money('expected.billed_amount') }} as billed_amount,
+        {{ money('expected.expected_amount') }} as expected_amount,
+        {{ money('expected.billed_amount - expected.expected_amount') }} as variance,
+        (expected.period_end < parameters.as_of_date) as is_period_complete,
+        (expected.pricing_model in ('retainer', 'hybrid') and expected.billed_amount > expected.expected_amount)
+            as is_over_billed,
+        (
+            expected.pricing_model in ('retainer', 'hybrid')
+            and expected.period_end < parameters.as_of_date
+            and expected.invoice_lines = 0
+            and expected.expected_amount > 0
+        ) as is_not_invoiced
     from expected
     cross join parameters
+),
+
+final as (
+    select
+        *,
+        {{ flag_list([
+            ('is_not_invoiced', 'not_invoiced'),
+            ('is_over_billed', 'over_billed'),
+        ]) }} as period_flags
+    from measured
 )
 
 select * from final

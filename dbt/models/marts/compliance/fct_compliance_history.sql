@@ -1,0 +1,187 @@
+{#- Compliance per employee × applicable requirement × date of the compliance spine (DESIGN §5).
+    The one implementation of the status rules: fct_compliance_status is this model's slice at
+    the run's as-of date.
+
+    Incremental-friendly: each run computes exactly the dates of its spine (month-ends of the
+    window + as_of) and, on a persistent target, replaces those dates (delete+insert on
+    as_of_date) and keeps older ones as last computed. The nightly build writes a fresh database,
+    so there it is always a full build of the window. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='as_of_date',
+    on_schema_change='append_new_columns'
+) }}
+
+with
+
+assignments as (
+    select * from {{ ref('int_requirements_assigned_to_employees') }}
+),
+
+completions as (
+    select * from {{ ref('int_completions_matched_to_requirements') }}
+),
+
+exemptions as (
+    select * from {{ ref('stg_reference__exemptions') }}
+),
+
+parameters as (
+    select {{ var('due_soon_days') }} as due_soon_days
+),
+
+valid_exemptions as (
+    -- Exemptions valid on the date (bounds inclusive). A blank or `*` requirement_id exempts the
+    -- employee from every requirement. One per row: the most recently granted.
+    select
+        assignments.as_of_date,
+        assignments.employee_id,
+        assignments.requirement_id,
+        exemptions.reason,
+        exemptions.approved_by,
+        exemptions.valid_from,
+        exemptions.valid_to,
+        row_number() over (
+            partition by assignments.as_of_date, assignments.employee_id, assignments.requirement_id
+            order by exemptions.valid_from desc nulls last, exemptions.reason
+        ) as exemption_rank
+    from assignments
+    inner join exemptions
+        on assignments.employee_id = exemptions.employee_id
+        and (
+            exemptions.requirement_id = assignments.requirement_id
+            or exemptions.requirement_id is null
+            or exemptions.requirement_id = '*'
+        )
+    where (exemptions.valid_from is null or exemptions.valid_from <= assignments.as_of_date)
+        and (exemptions.valid_to is null or exemptions.valid_to >= assignments.as_of_date)
+),
+
+evaluated as (
+    select
+        assignments.*,
+        parameters.due_soon_days,
+        completions.evidence_record_id,
+        completions.evidence_course_ref,
+        completions.evidence_source_system,
+        completions.evidence_source,
+        completions.evidence_source_kind,
+        completions.evidence_load_id,
+        completions.evidence_source_file,
+        completions.evidence_source_line,
+        completions.completed_at as last_completed_at,
+        completions.completed_date as last_completed_date,
+        case
+            when completions.completed_date is not null and assignments.recurrence_months is not null
+                then {{ add_months('completions.completed_date', 'assignments.recurrence_months') }}
+        end as expires_on,
+        valid_exemptions.reason as exemption_reason,
+        valid_exemptions.approved_by as exemption_approved_by,
+        valid_exemptions.valid_from as exemption_valid_from,
+        valid_exemptions.valid_to as exemption_valid_to
+    from assignments
+    cross join parameters
+    -- the latest qualifying completion on or before the date (a completion the day after does
+    -- not count yet)
+    left join completions
+        on assignments.employee_id = completions.employee_id
+        and assignments.requirement_id = completions.requirement_id
+        and completions.completed_date <= assignments.as_of_date
+        and assignments.as_of_date < coalesce(completions.superseded_on, {{ open_end_date() }})
+    left join valid_exemptions
+        on assignments.as_of_date = valid_exemptions.as_of_date
+        and assignments.employee_id = valid_exemptions.employee_id
+        and assignments.requirement_id = valid_exemptions.requirement_id
+        and valid_exemptions.exemption_rank = 1
+),
+
+dated as (
+    select
+        *,
+        -- With recurrence the next due date is the expiry of the latest completion; it never
+        -- comes before the first due date (an old completion that expired before the employee
+        -- entered the scope, or before a rehire, does not make them overdue on day one).
+        case
+            when expires_on is not null and expires_on > first_due_date then expires_on
+            else first_due_date
+        end as next_due_date,
+        (
+            last_completed_date is not null
+            and (expires_on is null or expires_on > as_of_date)  -- expiring on D is expired
+        ) as is_satisfied
+    from evaluated
+),
+
+statused as (
+    select
+        *,
+        case
+            when exemption_reason is not null then 'exempt'
+            when is_satisfied then 'compliant'
+            when as_of_date > {{ add_days('next_due_date', 'grace_days') }} then 'overdue'
+            when next_due_date <= {{ add_days('as_of_date', 'due_soon_days') }} then 'due_soon'
+            else 'not_yet_due'
+        end as status
+    from dated
+),
+
+due as (
+    -- The date by which the next action is needed: none for an exempt row or a completion that
+    -- never expires; the expiry for a compliant row with recurrence; otherwise next_due_date.
+    select
+        *,
+        case
+            when status = 'exempt' then null
+            when status = 'compliant' and expires_on is null then null
+            else next_due_date
+        end as due_date
+    from statused
+),
+
+final as (
+    select
+        as_of_date,
+        is_month_end,
+        is_before_first_snapshot,
+        employee_key,
+        employee_id,
+        requirement_id,
+        requirement_title,
+        regime,
+        employment_status,
+        job_code,
+        department,
+        cost_center,
+        country,
+        region,
+        manager_id,
+        status,
+        scope_entry_date,
+        first_due_date,
+        due_date,
+        case when due_date is not null then {{ add_days('due_date', 'grace_days') }} end as grace_until,
+        {{ dbt.cast(
+            "case when status = 'overdue' then " ~ days_between('due_date', 'as_of_date') ~ " end",
+            dbt.type_bigint()) }} as days_overdue,
+        last_completed_at,
+        last_completed_date,
+        expires_on,
+        -- the evidence is the completion that satisfies the requirement on the date (none once
+        -- expired): record → landing load → source file and line
+        case when is_satisfied then evidence_record_id end as evidence_record_id,
+        case when is_satisfied then evidence_course_ref end as evidence_course_ref,
+        case when is_satisfied then evidence_source_system end as evidence_source_system,
+        case when is_satisfied then evidence_source end as evidence_source,
+        case when is_satisfied then evidence_source_kind end as evidence_source_kind,
+        case when is_satisfied then evidence_load_id end as evidence_load_id,
+        case when is_satisfied then evidence_source_file end as evidence_source_file,
+        case when is_satisfied then evidence_source_line end as evidence_source_line,
+        exemption_reason,
+        exemption_approved_by,
+        exemption_valid_from,
+        exemption_valid_to
+    from due
+)
+
+select * from final
