@@ -24,3 +24,28 @@
     {%- endif -%}
     {{ return([length, 1] | max) }}
 {%- endmacro %}
+
+{#- The status counts of a compliance rollup (inside a `group by`), one per status of §5. -#}
+{% macro compliance_status_counts() %}
+        count(*) as applicable_count,
+        count(case when status = 'exempt' then 1 end) as exempt_count,
+        count(case when status = 'compliant' then 1 end) as compliant_count,
+        count(case when status = 'overdue' then 1 end) as overdue_count,
+        count(case when status = 'due_soon' then 1 end) as due_soon_count,
+        count(case when status = 'not_yet_due' then 1 end) as not_yet_due_count
+{% endmacro %}
+
+{#- The counts as bigint, and compliance_rate = compliant ÷ (applicable − exempt), from the counts. -#}
+{% macro compliance_counts_and_rate() %}
+        {{ dbt.cast('applicable_count', dbt.type_bigint()) }} as applicable_count,
+        {{ dbt.cast('exempt_count', dbt.type_bigint()) }} as exempt_count,
+        {{ dbt.cast('compliant_count', dbt.type_bigint()) }} as compliant_count,
+        {{ dbt.cast('overdue_count', dbt.type_bigint()) }} as overdue_count,
+        {{ dbt.cast('due_soon_count', dbt.type_bigint()) }} as due_soon_count,
+        {{ dbt.cast('not_yet_due_count', dbt.type_bigint()) }} as not_yet_due_count,
+        case
+            when applicable_count - exempt_count > 0
+                then cast(round(cast(compliant_count as decimal(18, 6)) / (applicable_count - exempt_count), 4)
+                    as decimal(9, 4))
+        end as compliance_rate
+{% endmacro %}
