@@ -8,11 +8,12 @@ export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export GX_ANALYTICS_ENABLED=false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90
 
-.PHONY: help install demo run test test-unit lint format docs bench clean
+.PHONY: help install demo run test test-unit test-postgres lint format docs bench clean
 
 help:
 	@echo "make demo   generate a demo enterprise and run the nightly job on it (DuckDB)"
 	@echo "make test   run the whole test suite"
+	@echo "make test-postgres   the marts built on DuckDB and on Postgres must be equal"
 	@echo "make lint   ruff + dbt parse"
 	@echo "make bench SCALE=S|M|L   end-to-end benchmark vs the bare-DuckDB limit and dlt (benchmarks/README.md)"
 
@@ -31,6 +32,10 @@ test: install
 
 test-unit: install
 	$(UV) run pytest tests/unit
+
+# the demo built on DuckDB and on Postgres (PG* env vars; default 127.0.0.1:5432, user postgres)
+test-postgres: install
+	$(UV) run pytest tests/integration/test_postgres.py
 
 lint: install
 	$(UV) run ruff check .

@@ -26,6 +26,7 @@ def _date(value: str) -> date:
 
 
 _LOCK_WAIT_HELP = "wait up to SECONDS for a run in progress to finish (default: lock_wait in trainops.yaml, else 0)"
+_TARGET_HELP = "where dbt builds and BI reads: duckdb or postgres (default: target in trainops.yaml, else duckdb)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="trainops.yaml (default: $TRAINOPS_CONFIG, then ./trainops.yaml)")
     run.add_argument("--as-of", type=_date, help="business date the marts are computed for (default: today)")
     run.add_argument("--lock-wait", type=float, metavar="SECONDS", help=_LOCK_WAIT_HELP)
+    run.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
 
     backfill = commands.add_parser(
         "backfill", help="re-extract and reprocess a date range after a source fix, then rebuild and publish once"
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--as-of", type=_date, help="business date of the rebuilt marts (default: today)")
     backfill.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
     backfill.add_argument("--lock-wait", type=float, metavar="SECONDS", help=_LOCK_WAIT_HELP)
+    backfill.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
 
     parse = commands.add_parser("parse", help="show what trainops makes of files: records or rejections")
     parse.add_argument("files", nargs="+", type=Path)
@@ -83,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     publish = commands.add_parser("publish", help="manage published versions of the marts")
     publish.add_argument("--config")
     publish.add_argument("--rollback", action="store_true", required=True, help="re-publish the previous version")
+    publish.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
 
     compliance = commands.add_parser(
         "compliance", help="was an employee compliant on a date, and why (evidence back to the raw record)"
@@ -92,12 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     compliance.add_argument("--on", type=_date, required=True, help="a date of the compliance history")
     compliance.add_argument("--requirement", help="only this requirement_id")
     compliance.add_argument("--json", action="store_true", help="machine-readable output")
+    compliance.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_logs(args.verbose)
+    if getattr(args, "target", None):  # read by load_config, in this process and in the flow's
+        os.environ["TRAINOPS_TARGET"] = args.target
     from flows.config import ConfigError
 
     try:
@@ -183,9 +190,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     as_of = args.as_of or business_today("Europe/London")
     out = Path.cwd() / DEMO_DIR
     print(f"generating the demo enterprise ({args.employees} employees, {args.months} months) in {out} …")
-    generate(
-        out, as_of=as_of, seed=args.seed, employees=args.employees, months=args.months, vendors=args.vendors
-    )
+    generate(out, as_of=as_of, seed=args.seed, employees=args.employees, months=args.months, vendors=args.vendors)
     args.as_of = as_of
     args.config = str(write_demo_config(out, home=out.parent))
     print("running the nightly job on it …")
@@ -263,6 +268,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from flows import postgres
     from flows.config import load_config
     from flows.nightly import run_lock
     from flows.publish import rollback
@@ -270,6 +276,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     try:
         with run_lock(config.home):
+            if config.target == "postgres":
+                print(f"rolled back: schema marts of {postgres.rollback(config)} is the previous version again")
+                return EXIT_OK
             restored = rollback(config)
     except RuntimeError as exc:
         print(f"trainops: {exc}", file=sys.stderr)
@@ -290,26 +299,28 @@ def render_run(record: dict[str, Any]) -> str:
     )
     figures = record.get("figures", {})
     lines += [
-        f"compliance: {figures.get('compliance_pct')} % compliant (excluding exempt), "
-        f"{figures.get('overdue')} overdue",
+        f"compliance: {figures.get('compliance_pct')} % compliant (excluding exempt), {figures.get('overdue')} overdue",
         f"utilization: {figures.get('utilization_pct')} % of delivered seats used",
         f"billing: billed {figures.get('billed')} vs expected {figures.get('expected')}, "
         f"{figures.get('flagged_lines')} flagged lines",
         "",
         f"marts:   {record['published']['marts_db']}",
-        f"exports: {Path(record['published']['marts_db']).parent.parent / 'exports'}",
     ]
+    if record["published"]["exports"]:
+        lines.append(f"exports: {Path(record['published']['marts_db']).parent.parent / 'exports'}")
     return "\n".join(lines)
 
 
 def cmd_compliance(args: argparse.Namespace) -> int:
+    from flows import postgres
     from flows.compliance import ComplianceLookupError, lookup, render
     from flows.config import load_config
 
     config = load_config(args.config)
     try:
-        answer = lookup(config.marts_db, config.home, args.employee, args.on, args.requirement)
-    except ComplianceLookupError as exc:
+        marts = config.marts_db if config.target == "duckdb" else postgres.describe()
+        answer = lookup(marts, config.home, args.employee, args.on, args.requirement)
+    except (ComplianceLookupError, postgres.WarehouseError) as exc:
         print(f"trainops: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(render(answer, as_json=args.json))

@@ -1,9 +1,9 @@
 """`trainops compliance`: was employee E compliant on date D, and why — from the published marts.
 
-Reads ``fct_compliance_history`` in the published ``marts.duckdb`` (read-only, so it never blocks or
-sees a half-published night) and explains each requirement's status with the rule that decided it
-and the evidence chain an auditor follows: learning record → landing load (Parquet + manifest) →
-the raw file and line it was read from. The same answer in SQL::
+Reads ``fct_compliance_history`` in the published marts (``marts.duckdb`` read-only, so it never
+blocks or sees a half-published night; on the Postgres target, schema ``marts``) and explains each
+requirement's status with the rule that decided it and the evidence chain an auditor follows:
+learning record → landing load (Parquet + manifest) → the raw file and line it was read from. The same answer in SQL::
 
     select * from fct_compliance_history
     where employee_id = 'E000123' and as_of_date = date '2026-10-31'
@@ -13,6 +13,8 @@ the raw file and line it was read from. The same answer in SQL::
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,29 +34,49 @@ class ComplianceLookupError(Exception):
 class ComplianceAnswer:
     employee_id: str
     on: date
-    marts_db: Path
+    marts_db: Path | str
     rows: list[dict[str, Any]] = field(default_factory=list)
     requirement_id: str | None = None
 
 
-def lookup(
-    marts_db: Path, home: Path, employee_id: str, on: date, requirement_id: str | None = None
-) -> ComplianceAnswer:
-    """The history rows of one employee on one date (every requirement that applied, or one)."""
-    if not marts_db.exists():
+@contextmanager
+def _published(marts_db: Path | str) -> Iterator[Callable[..., Any]]:
+    """``execute(sql, parameters)`` on the published marts, ``?`` placeholders on either target."""
+    if str(marts_db).startswith("postgresql://"):
+        from flows import postgres
+
+        with postgres.connect() as con:
+            con.execute("set search_path to marts")
+            yield lambda sql, parameters=(): con.execute(sql.replace("?", "%s"), list(parameters))
+        return
+    if not Path(marts_db).exists():
         raise ComplianceLookupError(f"no published marts at {marts_db}: run `trainops run` first")
     with duckdb.connect(str(marts_db), read_only=True) as con:
-        tables = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
+        yield lambda sql, parameters=(): con.execute(sql, list(parameters))
+
+
+def lookup(
+    marts_db: Path | str, home: Path, employee_id: str, on: date, requirement_id: str | None = None
+) -> ComplianceAnswer:
+    """The history rows of one employee on one date (every requirement that applied, or one).
+    ``marts_db`` is the DuckDB file, or the ``postgresql://…`` description of the Postgres target."""
+    with _published(marts_db) as execute:
+        tables = {
+            row[0]
+            for row in execute(
+                "select table_name from information_schema.tables where table_schema = current_schema()"
+            ).fetchall()
+        }
         if HISTORY_TABLE not in tables:
             raise ComplianceLookupError(
                 f"{marts_db} has no {HISTORY_TABLE} (published before the compliance history existed)"
             )
-        known = con.execute(f"select count(*) from {HISTORY_TABLE} where as_of_date = ?", [on]).fetchone()
+        known = execute(f"select count(*) from {HISTORY_TABLE} where as_of_date = ?", [on]).fetchone()
         if not known or not known[0]:
-            first, last, dates = con.execute(
+            first, last, dates = execute(
                 f"select min(as_of_date), max(as_of_date), count(distinct as_of_date) from {HISTORY_TABLE}"
             ).fetchone() or (None, None, 0)
-            before = con.execute(f"select max(as_of_date) from {HISTORY_TABLE} where as_of_date < ?", [on]).fetchone()
+            before = execute(f"select max(as_of_date) from {HISTORY_TABLE} where as_of_date < ?", [on]).fetchone()
             hint = f"; the closest earlier date is {before[0]}" if before and before[0] else ""
             raise ComplianceLookupError(
                 f"{on} is not a date of the published compliance history ({dates} dates, {first} … {last}: "
@@ -67,7 +89,7 @@ def lookup(
         if requirement_id:
             sql += " and requirement_id = ?"
             parameters.append(requirement_id)
-        cursor = con.execute(sql + " order by requirement_id", parameters)
+        cursor = execute(sql + " order by requirement_id", parameters)
         columns = [column[0] for column in cursor.description]
         rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
     for row in rows:

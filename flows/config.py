@@ -38,6 +38,7 @@ DEMO_SOURCES = {  # source name → (kind, folder under the demo's drops/)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ON_STALE = ("hold", "publish")
+TARGETS = ("duckdb", "postgres")  # where dbt builds and BI reads (README "Scaling out")
 
 
 class ConfigError(Exception):
@@ -68,6 +69,7 @@ class Config:
     on_stale: str = "hold"  # hold: keep the published marts, fail the run | publish: publish, warn
     max_age_hours: float = 36.0
     notify_webhook_env: str | None = None  # NAME of the env var holding a Slack-compatible webhook URL
+    target: str = "duckdb"  # duckdb: files under home/warehouse | postgres: flows/postgres.py (PG* env vars)
 
     @property
     def warehouse(self) -> Path:
@@ -149,7 +151,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
         raise fail("(top level)", "expected a mapping of keys such as home, reference_dir, sources")
     known = {
         "home", "reference_dir", "timezone", "sources", "due_soon_days", "max_error_fraction",
-        "lock_wait", "freshness", "notify_webhook_env",
+        "lock_wait", "freshness", "notify_webhook_env", "target",
     }  # fmt: skip
     for key in data:
         if key not in known:
@@ -172,6 +174,10 @@ def parse_config(data: Any, config_path: Path) -> Config:
     if not isinstance(max_error_fraction, int | float) or not 0 <= max_error_fraction <= 1:
         raise fail("max_error_fraction", f"expected a number between 0 and 1, got {max_error_fraction!r}")
     operations = _operations(data, fail)
+    target = os.environ.get("TRAINOPS_TARGET") or data.get("target", "duckdb")
+    if target not in TARGETS:
+        where = "target (from TRAINOPS_TARGET)" if os.environ.get("TRAINOPS_TARGET") else "target"
+        raise fail(where, f"expected one of {', '.join(TARGETS)}, got {target!r}")
 
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, list) or not raw_sources:
@@ -224,6 +230,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
         sources=tuple(sources),
         due_soon_days=due_soon_days,
         max_error_fraction=float(max_error_fraction),
+        target=target,
         **operations,
     )
 

@@ -28,7 +28,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from connectors import landing
 from connectors.base import SourceError
-from flows import notify, pipeline, publish, status, summary
+from flows import notify, pipeline, postgres, publish, status, summary
 from flows.config import Config, Source, load_config
 
 KEEP_BUILDS = 2
@@ -79,8 +79,16 @@ def build(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] |
     return pipeline.build_marts(config, as_of, run_id, extra_vars)
 
 
+@task(name="load-warehouse")
+def load_warehouse(config: Config) -> dict[str, int]:
+    """Postgres target: copy new landed loads, validation results and reference data into raw tables."""
+    return postgres.load_raw(config)
+
+
 @task(name="publish-marts")
-def publish_marts(config: Config, build_db: Path, run_id: str) -> publish.PublishResult:
+def publish_marts(config: Config, build_db: Path, run_id: str) -> publish.PublishResult | postgres.PublishResult:
+    if config.target == "postgres":
+        return postgres.publish(config, run_id)
     return publish.publish(config, build_db, run_id)
 
 
@@ -366,6 +374,9 @@ def validate_build_publish(
             f"critical validation failure in {len(validation.critical)} check(s): {validation.critical[0]}",
             record,
         )
+    if config.target == "postgres":
+        step("loading the warehouse")
+        record["warehouse_load"] = load_warehouse(config)
     step("building marts")
     result = build(config, as_of, run_id, extra_vars)
     record["build"] = asdict(result)

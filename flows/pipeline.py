@@ -241,9 +241,15 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
         "due_soon_days": config.due_soon_days,
         **(extra_vars or {}),
     }
+    env = dbt_env(config, build_db)
+    if config.target != "duckdb":  # build the published schemas beside the live ones (flows/postgres.py)
+        from flows.postgres import BUILD_SUFFIX
+
+        env["TRAINOPS_BUILD_SUFFIX"] = BUILD_SUFFIX
     command = [
         str(Path(sys.executable).parent / "dbt"),
         "build",
+        "--target", config.target,
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target_path),
@@ -251,9 +257,7 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
         "--vars", json.dumps(dbt_vars),
     ]  # fmt: skip
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=dbt_env(config, build_db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pause_point("dbt-build", child=process, ready=build_db.exists)  # crash tests: dbt half way
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started

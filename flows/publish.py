@@ -75,9 +75,7 @@ def publish(config: Config, build_db: Path, run_id: str) -> PublishResult:
     return PublishResult(config.marts_db, version, tables, checksums, exports)
 
 
-def _export_parquet(
-    con: duckdb.DuckDBPyConnection, exports: Path, names: list[str], run_id: str
-) -> dict[str, Path]:
+def _export_parquet(con: duckdb.DuckDBPyConnection, exports: Path, names: list[str], run_id: str) -> dict[str, Path]:
     """One Parquet file per mart, each written to a temporary name and renamed into place."""
     exports.mkdir(parents=True, exist_ok=True)
     written = {}

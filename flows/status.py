@@ -148,6 +148,14 @@ def sources_report(config: Config, now: datetime) -> list[dict[str, Any]]:
 
 
 def published_report(config: Config) -> dict[str, Any] | None:
+    if config.target == "postgres":
+        from flows import postgres
+
+        try:
+            marts = postgres.fetch("select count(*) from information_schema.tables where table_schema = 'marts'")
+        except postgres.WarehouseError as exc:
+            return {"marts_db": postgres.describe(), "error": str(exc), "marts": 0}
+        return {"marts_db": postgres.describe() + " (schema marts)", "marts": marts[0][0]}
     if not config.marts_db.exists():
         return None
     current = config.marts_db.stat()
@@ -253,7 +261,11 @@ def render(data: dict[str, Any]) -> str:
     lines.append("health: " + ("OK" if data["healthy"] else "ATTENTION: " + "; ".join(data["problems"])))
     published = data["published"]
     lines.append("")
-    if published:
+    if published and "version" not in published:  # the Postgres target: schema marts
+        lines.append(f"published marts: {published['marts']} marts in {published['marts_db']}")
+        if published.get("error"):
+            lines.append(f"  {published['error']}")
+    elif published:
         lines.append(
             f"published marts: {published['version'] or 'unknown version'} ({published['marts']} marts), "
             f"published {_when(published['published_at'])}"

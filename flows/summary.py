@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
 
 HEADLINES = {
     "compliance_pct": """
@@ -24,25 +27,46 @@ HEADLINES = {
     "billed": """
         select string_agg(currency || ' ' || cast(amount as varchar), ', ' order by currency) from (
             select currency, cast(sum(billed_amount) as decimal(20, 2)) as amount
-            from rpt_vendor_spend_monthly where is_month_complete group by currency)""",
+            from rpt_vendor_spend_monthly where is_month_complete group by currency) as spend""",
     "expected": """
         select string_agg(currency || ' ' || cast(amount as varchar), ', ' order by currency) from (
             select currency, cast(sum(expected_amount) as decimal(20, 2)) as amount
-            from rpt_vendor_spend_monthly where is_month_complete group by currency)""",
+            from rpt_vendor_spend_monthly where is_month_complete group by currency) as spend""",
     "flagged_lines": "select count(*) from fct_invoice_line_reconciliation where flags <> ''",
 }
 
 
-def headline_figures(marts_db: Path) -> dict[str, Any]:
+Fetch = Callable[[str], list[tuple[Any, ...]]]
+QUERY_ERRORS = (duckdb.Error, psycopg.Error)
+
+
+def marts_fetch(marts: str | Path) -> Fetch:
+    """Run a query on the published marts: the DuckDB file, or the Postgres warehouse's schema marts
+    (``marts`` is then the ``postgresql://…`` description flows/postgres.py publishes under)."""
+    if str(marts).startswith("postgresql://"):
+        from flows import postgres
+
+        return postgres.fetch
+
+    def fetch(sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(marts), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    return fetch
+
+
+def headline_figures(marts: str | Path) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    with duckdb.connect(str(marts_db), read_only=True) as con:
-        for name, sql in HEADLINES.items():
-            try:
-                row = con.execute(sql).fetchone()
-            except duckdb.Error:  # a mart without that column yet: report what is there
-                continue
-            value = row[0] if row else None
-            figures[name] = str(value) if value is not None and not isinstance(value, int | float) else value
+    fetch = marts_fetch(marts)
+    for name, sql in HEADLINES.items():
+        try:
+            rows = fetch(sql)
+        except QUERY_ERRORS:  # a mart without that column yet: report what is there
+            continue
+        value = rows[0][0] if rows else None
+        if isinstance(value, Decimal):  # Postgres rounds to numeric, DuckDB to double: report one form
+            value = float(value)
+        figures[name] = str(value) if value is not None and not isinstance(value, int | float) else value
     return figures
 
 
@@ -71,23 +95,21 @@ def complete_record(home: Path, record: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
     published = record.get("published")
     if published:
-        record["checks"] = _failing_checks(Path(published["marts_db"]))
+        record["checks"] = _failing_checks(published["marts_db"])
         previous = next((r for r in read_run_records(home, limit=50) if r["status"] == "success"), None)
         record["changes"] = _changes(previous, record) if previous else None
     return record
 
 
-def _failing_checks(marts_db: Path) -> list[dict[str, Any]]:
-    with duckdb.connect(str(marts_db), read_only=True) as con:
-        try:
-            cursor = con.execute(
-                "select check_name, failing_rows, checked_rows, check_status from rpt_cross_system_checks "
-                "where check_status <> 'ok' order by check_name"
-            )
-        except duckdb.Error:
-            return []
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def _failing_checks(marts: str | Path) -> list[dict[str, Any]]:
+    names = ["check_name", "failing_rows", "checked_rows", "check_status"]
+    try:
+        rows = marts_fetch(marts)(
+            f"select {', '.join(names)} from rpt_cross_system_checks where check_status <> 'ok' order by check_name"
+        )
+    except QUERY_ERRORS:
+        return []
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _changes(previous: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:

@@ -28,3 +28,28 @@
     {%- set result = run_query("select count(*) from glob('" ~ match.group(1) ~ "')") -%}
     {{ return(result.columns[0].values()[0] > 0) }}
 {%- endmacro %}
+
+{#- One row per (load, entity) of the load manifests: `entities` is a DuckDB map read from the
+    manifest JSON, a jsonb object in a warehouse's raw_landing.manifests. -#}
+{% macro manifest_entity_counts(manifests) -%}
+    {{ return(adapter.dispatch('manifest_entity_counts', 'trainops')(manifests)) }}
+{%- endmacro %}
+
+{% macro default__manifest_entity_counts(manifests) -%}
+    select
+        {{ manifests }}.load_id,
+        {{ manifests }}.source,
+        counts.key as entity,
+        cast(counts.value as {{ dbt.type_bigint() }}) as manifest_rows
+    from {{ manifests }}
+    cross join lateral jsonb_each_text({{ manifests }}.entities) as counts
+{%- endmacro %}
+
+{% macro duckdb__manifest_entity_counts(manifests) -%}
+    select
+        {{ manifests }}.load_id,
+        {{ manifests }}.source,
+        unnest(map_keys({{ manifests }}.entities)) as entity,
+        unnest(map_values({{ manifests }}.entities)) as manifest_rows
+    from {{ manifests }}
+{%- endmacro %}

@@ -35,6 +35,17 @@ def test_good_config_resolves_paths_against_the_file(tmp_path, monkeypatch):
     assert config.timezone == "Europe/London"
 
 
+def test_target_defaults_to_duckdb_and_env_overrides_the_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRAINOPS_TARGET", raising=False)
+    assert load_config(write(tmp_path, GOOD)).target == "duckdb"
+    assert load_config(write(tmp_path, GOOD + "target: postgres\n")).target == "postgres"
+    monkeypatch.setenv("TRAINOPS_TARGET", "duckdb")
+    assert load_config(write(tmp_path, GOOD + "target: postgres\n")).target == "duckdb"
+    monkeypatch.setenv("TRAINOPS_TARGET", "mysql")
+    with pytest.raises(ConfigError, match="target \\(from TRAINOPS_TARGET\\): expected one of duckdb, postgres"):
+        load_config(write(tmp_path, GOOD))
+
+
 def test_trainops_home_env_overrides_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TRAINOPS_HOME", str(tmp_path / "elsewhere"))
     assert load_config(write(tmp_path, GOOD)).home == tmp_path / "elsewhere"
@@ -52,6 +63,7 @@ def test_trainops_home_env_overrides_home(tmp_path, monkeypatch):
         (GOOD + "colour: blue\n", "colour"),
         (GOOD.replace('glob: "*.xml"', 'glob: "*.xml", token: abc'), "sources[1].token"),
         ("home: ./data\nreference_dir: .\nsources: []\n", "sources"),
+        (GOOD + "target: oracle\n", "target"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, text, key):

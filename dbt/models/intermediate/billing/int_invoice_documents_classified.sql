@@ -16,14 +16,16 @@ lines as (
     select * from {{ ref('stg_vendor__invoice_lines') }}
 ),
 
+{#- money as text at one fixed scale, so equal amounts sign equally on every engine -#}
+{%- set money_type = 'decimal(20, 6)' %}
 line_signatures as (
     select
         document_id,
         {{ dbt.concat([
             "coalesce(item_ref, '')", "'|'",
-            "coalesce(" ~ dbt.cast("quantity", dbt.type_string()) ~ ", '')", "'|'",
-            "coalesce(" ~ dbt.cast("unit_price", dbt.type_string()) ~ ", '')", "'|'",
-            "coalesce(" ~ dbt.cast("line_amount", dbt.type_string()) ~ ", '')", "'|'",
+            "coalesce(" ~ dbt.cast(dbt.cast("quantity", money_type), dbt.type_string()) ~ ", '')", "'|'",
+            "coalesce(" ~ dbt.cast(dbt.cast("unit_price", money_type), dbt.type_string()) ~ ", '')", "'|'",
+            "coalesce(" ~ dbt.cast(dbt.cast("line_amount", money_type), dbt.type_string()) ~ ", '')", "'|'",
             "coalesce(" ~ dbt.cast("period_start", dbt.type_string()) ~ ", '')", "'|'",
             "coalesce(" ~ dbt.cast("period_end", dbt.type_string()) ~ ", '')", "'|'",
             sorted_list_text("learner_refs")
@@ -48,7 +50,7 @@ signed as (
             "coalesce(documents.currency, '')", "'|'",
             "coalesce(" ~ dbt.cast("documents.period_start", dbt.type_string()) ~ ", '')", "'|'",
             "coalesce(" ~ dbt.cast("documents.period_end", dbt.type_string()) ~ ", '')", "'|'",
-            "coalesce(" ~ dbt.cast("documents.total_excl_tax", dbt.type_string()) ~ ", '')", "'|'",
+            "coalesce(" ~ dbt.cast(dbt.cast("documents.total_excl_tax", money_type), dbt.type_string()) ~ ", '')", "'|'",
             "coalesce(documents.preceding_invoice, '')", "'|'",
             "coalesce(content_signatures.lines_signature, '')"
         ])) }} as content_signature,

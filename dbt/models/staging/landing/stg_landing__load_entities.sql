@@ -8,12 +8,7 @@ manifests as (
 ),
 
 entity_counts as (
-    select
-        manifests.load_id,
-        manifests.source,
-        unnest(map_keys(manifests.entities)) as entity,
-        unnest(map_values(manifests.entities)) as manifest_rows
-    from manifests
+    {{ manifest_entity_counts('manifests') }}
 ),
 {%- else -%}
 entity_counts as (

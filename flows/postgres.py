@@ -1,0 +1,414 @@
+"""The Postgres target: load the landing zone into raw tables, publish the marts by a schema swap.
+
+Extraction, landing and validation are the same for every target (files under ``{home}``); what
+changes is where dbt reads and builds:
+
+* ``load_raw`` copies every landed load (entity Parquet, parse rejects, manifest), every validation
+  result and the reference CSVs into one schema per dbt source (``raw_hris.employee``,
+  ``raw_lms.learning_record``, ``raw_reference.courses``, …) with COPY, in batches. It is idempotent
+  per file: ``raw_landing._files`` remembers what was copied (by load id and a size+mtime
+  fingerprint), and a file copied again replaces its rows in the same transaction.
+* dbt builds ``marts`` and ``restricted`` into ``marts_build`` / ``restricted_build``
+  (``TRAINOPS_BUILD_SUFFIX``, see macros/generate_schema_name.sql) while BI keeps reading ``marts``.
+* ``publish`` swaps the schemas in one transaction (DDL is transactional in Postgres: a reader sees
+  the old or the new marts, never a mix), keeps the previous version as ``marts_previous`` for
+  ``rollback``, and grants the read-only BI role SELECT on ``marts`` only.
+
+The connection comes from libpq's environment variables (``PGHOST``, ``PGPORT``, ``PGUSER``,
+``PGPASSWORD``, ``PGDATABASE``; defaults 127.0.0.1:5432, user postgres, database trainops) — the
+same ones dbt's ``postgres`` profile reads. The password never appears in a message.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from psycopg import sql
+
+from connectors import landing, schemas
+from connectors.testhooks import pause_point
+from flows.config import Config
+
+PUBLISHED = ("marts", "restricted")  # schemas swapped by publish; only marts is granted to BI
+BUILD_SUFFIX = "_build"
+PREVIOUS_SUFFIX = "_previous"
+BI_ROLE_ENV = "TRAINOPS_BI_ROLE"
+DEFAULT_BI_ROLE = "trainops_bi"
+BATCH_ROWS = 50_000
+REFERENCE_SOURCES = Path(__file__).resolve().parent.parent / "dbt/models/staging/reference/_reference__sources.yml"
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be reached or refused a step; the message says which and where."""
+
+
+def connection_settings() -> dict[str, Any]:
+    return {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": int(os.environ.get("PGPORT", "5432")),
+        "user": os.environ.get("PGUSER", "postgres"),
+        "dbname": os.environ.get("PGDATABASE", "trainops"),
+    }
+
+
+def describe() -> str:
+    """Where the warehouse is, for messages and the run record (never the password)."""
+    settings = connection_settings()
+    return f"postgresql://{settings['user']}@{settings['host']}:{settings['port']}/{settings['dbname']}"
+
+
+@contextmanager
+def connect() -> Iterator[psycopg.Connection]:
+    try:
+        con = psycopg.connect(**connection_settings(), password=os.environ.get("PGPASSWORD"), connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarehouseError(f"cannot connect to the Postgres warehouse {describe()}: {first}") from None
+    with con:
+        yield con
+
+
+# ---------------------------------------------------------------------------------------------
+# load: landing zone → raw tables
+
+
+def _pg_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "text"
+    if pa.types.is_int64(arrow_type):
+        return "bigint"
+    if pa.types.is_integer(arrow_type):
+        return "integer"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_floating(arrow_type):
+        return "double precision"
+    if pa.types.is_decimal(arrow_type):
+        return f"numeric({arrow_type.precision}, {arrow_type.scale})"
+    if pa.types.is_date(arrow_type):
+        return "date"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamptz" if arrow_type.tz else "timestamp"
+    if pa.types.is_list(arrow_type):
+        return _pg_type(arrow_type.value_type) + "[]"
+    raise TypeError(f"no Postgres type for Arrow {arrow_type}")
+
+
+def _relation(entity: str) -> sql.Composed:
+    """``hris.employee`` → ``raw_hris.employee`` (the dbt source ``hris``, table ``employee``)."""
+    source, table = entity.split(".", 1)
+    return sql.SQL("{}.{}").format(sql.Identifier(f"raw_{source}"), sql.Identifier(table))
+
+
+RAW_TABLES: dict[str, pa.Schema] = {
+    **{entity: schemas.full_schema(entity) for entity in schemas.ENTITIES},
+    "quarantine.parse_rejects": schemas.QUARANTINE,
+    "quarantine.validation_rejects": schemas.QUARANTINE,
+    "landing.manifests": pa.schema(
+        [
+            ("load_id", pa.string()),
+            ("source", pa.string()),
+            ("kind", pa.string()),
+            ("connector_version", pa.string()),
+            ("entities", pa.string()),  # JSON object entity → rows (jsonb below)
+            ("rejects", pa.int64()),
+            ("raw_rows", pa.int64()),
+            ("checksum", pa.string()),
+            ("started_at", pa.timestamp("us", tz="UTC")),
+            ("finished_at", pa.timestamp("us", tz="UTC")),
+        ]
+    ),
+}
+LOAD_COLUMN = {"landing.manifests": "load_id"}  # the column naming the load; `_load_id` elsewhere
+
+
+def _create_raw_tables(con: psycopg.Connection) -> None:
+    for entity, schema in RAW_TABLES.items():
+        con.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(f"raw_{entity.split('.')[0]}")))
+        columns = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(
+                sql.Identifier(field.name),
+                sql.SQL("jsonb" if (entity, field.name) == ("landing.manifests", "entities") else _pg_type(field.type)),
+            )
+            for field in schema
+        )
+        con.execute(sql.SQL("create table if not exists {} ({})").format(_relation(entity), columns))
+    con.execute("create schema if not exists raw_landing")
+    con.execute(
+        "create table if not exists raw_landing._files (relation text, load_id text, fingerprint text, "
+        "rows bigint, copied_at timestamptz default now(), primary key (relation, load_id))"
+    )
+
+
+def _fingerprint(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _copy_rows(con: psycopg.Connection, entity: str, columns: list[str], rows: Iterator[list[Any]]) -> int:
+    statement = sql.SQL("copy {} ({}) from stdin").format(
+        _relation(entity), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    count = 0
+    with con.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _parquet_rows(path: Path, entity: str) -> tuple[list[str], Iterator[list[Any]]]:
+    """The file's columns the raw table has (a file of an older connector may lack some), in batches."""
+    file = pq.ParquetFile(path)
+    wanted = [name for name in RAW_TABLES[entity].names if name in file.schema_arrow.names]
+
+    def rows() -> Iterator[list[Any]]:
+        for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
+            columns = [batch.column(name).to_pylist() for name in wanted]
+            yield from (list(row) for row in zip(*columns, strict=True))
+
+    return wanted, rows()
+
+
+def _replace_file(
+    con: psycopg.Connection, entity: str, load_id: str, path: Path, copied: dict[tuple[str, str], str]
+) -> int | None:
+    """Copy one file's rows for one load unless this exact file was copied already (idempotent)."""
+    fingerprint = _fingerprint(path)
+    if copied.get((entity, load_id)) == fingerprint:
+        return None
+    with con.transaction():
+        con.execute(
+            sql.SQL("delete from {} where {} = %s").format(
+                _relation(entity), sql.Identifier(LOAD_COLUMN.get(entity, "_load_id"))
+            ),
+            [load_id],
+        )
+        if entity == "landing.manifests":
+            columns, rows = _manifest_row(path)
+        else:
+            columns, rows = _parquet_rows(path, entity)
+        count = _copy_rows(con, entity, columns, rows)
+        con.execute(
+            "insert into raw_landing._files (relation, load_id, fingerprint, rows) values (%s, %s, %s, %s) "
+            "on conflict (relation, load_id) do update set fingerprint = excluded.fingerprint, "
+            "rows = excluded.rows, copied_at = now()",
+            [entity, load_id, fingerprint, count],
+        )
+    return count
+
+
+def _manifest_row(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
+    import json
+
+    manifest = json.loads(path.read_text())
+    columns = RAW_TABLES["landing.manifests"].names
+    values = {**manifest, "entities": json.dumps(manifest.get("entities", {}))}
+    return columns, iter([[values.get(name) for name in columns]])
+
+
+def load_raw(config: Config) -> dict[str, int]:
+    """Copy what is new or changed in the landing zone and quarantine into the raw schemas.
+
+    Returns rows copied per raw table (empty when nothing changed since the last load)."""
+    copied_rows: dict[str, int] = {}
+    with connect() as con:
+        _create_raw_tables(con)
+        con.commit()
+        copied = {
+            (relation, load_id): fingerprint
+            for relation, load_id, fingerprint in con.execute(
+                "select relation, load_id, fingerprint from raw_landing._files"
+            ).fetchall()
+        }
+        files: list[tuple[str, str, Path]] = []
+        for load in landing.list_loads(config.home):
+            files += [(entity, load.load_id, load.path / f"{entity}.parquet") for entity in load.manifest["entities"]]
+            files.append(("quarantine.parse_rejects", load.load_id, load.path / landing.REJECTS_FILE))
+            files.append(("landing.manifests", load.load_id, load.path / landing.MANIFEST_FILE))
+            files.append(
+                ("quarantine.validation_rejects", load.load_id, config.home / "quarantine" / f"{load.load_id}.parquet")
+            )
+        for entity, load_id, path in files:
+            if not path.exists():
+                continue
+            count = _replace_file(con, entity, load_id, path, copied)
+            if count is not None:
+                copied_rows[entity] = copied_rows.get(entity, 0) + count
+            pause_point("raw-load")  # crash tests: some files copied, not all
+        copied_rows.update(_load_reference(con, config.reference_dir))
+    return copied_rows
+
+
+def reference_columns() -> dict[str, list[str]]:
+    """Each reference CSV's expected columns, read from the dbt source definitions (their zero-row
+    skeletons: ``cast(null as varchar) as <column>``), so the YAML stays the one list."""
+    text = REFERENCE_SOURCES.read_text()
+    tables: dict[str, list[str]] = {}
+    for block in re.split(r"\n\s+- name: ", text)[1:]:
+        name = block.split("\n", 1)[0].strip()
+        tables[name] = re.findall(r"cast\(null as varchar\) as (\w+)", block)
+    return {name: columns for name, columns in tables.items() if columns}
+
+
+def _load_reference(con: psycopg.Connection, reference_dir: Path) -> dict[str, int]:
+    """Reference CSVs as text columns (cast in staging, as on DuckDB), reloaded when a file changes.
+    Expected columns a file omits read as null; columns it adds are kept."""
+    copied: dict[str, int] = {}
+    con.execute("create schema if not exists raw_reference")
+    for table, expected in reference_columns().items():
+        path = reference_dir / f"{table}.csv"
+        if not path.exists():
+            raise WarehouseError(f"reference file {path} is missing")
+        fingerprint = _fingerprint(path) + ":" + str(path.resolve())
+        relation = f"reference.{table}"
+        known = con.execute(
+            "select fingerprint from raw_landing._files where relation = %s and load_id = ''", [relation]
+        ).fetchone()
+        if known and known[0] == fingerprint:
+            continue
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [name.strip() for name in next(reader, [])]
+            rows = [row + [""] * (len(header) - len(row)) for row in reader if row]
+        columns = header + [name for name in expected if name not in header]
+        target = sql.SQL("raw_reference.{}").format(sql.Identifier(table))
+        with con.transaction():
+            con.execute(sql.SQL("drop table if exists {}").format(target))
+            con.execute(
+                sql.SQL("create table {} ({})").format(
+                    target, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns)
+                )
+            )
+            with (
+                con.cursor() as cur,
+                cur.copy(
+                    sql.SQL("copy {} ({}) from stdin").format(target, sql.SQL(", ").join(map(sql.Identifier, header)))
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row([value if value != "" else None for value in row[: len(header)]])
+            con.execute(
+                "insert into raw_landing._files (relation, load_id, fingerprint, rows) values (%s, '', %s, %s) "
+                "on conflict (relation, load_id) do update set fingerprint = excluded.fingerprint, "
+                "rows = excluded.rows, copied_at = now()",
+                [relation, fingerprint, len(rows)],
+            )
+        copied[relation] = len(rows)
+    return copied
+
+
+# ---------------------------------------------------------------------------------------------
+# publish: schema swap
+
+
+@dataclass
+class PublishResult:
+    marts_db: str  # where BI reads: postgresql://user@host:port/db (schema marts)
+    version: str  # the run whose build is now `marts`
+    tables: dict[str, int]
+    checksums: dict[str, str]
+    exports: dict[str, Path]
+
+
+def bi_role() -> str:
+    return os.environ.get(BI_ROLE_ENV, DEFAULT_BI_ROLE)
+
+
+def _schema_exists(con: psycopg.Connection, name: str) -> bool:
+    return con.execute("select 1 from pg_namespace where nspname = %s", [name]).fetchone() is not None
+
+
+def mart_tables(con: psycopg.Connection, schema: str = "marts") -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = %s and table_type = 'BASE TABLE' "
+        "order by table_name",
+        [schema],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def table_checksum(con: psycopg.Connection, schema: str, table: str) -> str:
+    """Order-independent digest of a table's content (comparable between runs on Postgres)."""
+    row = con.execute(
+        sql.SQL(
+            "select count(*), coalesce(md5(string_agg(row_md5, '' order by row_md5)), '') "
+            "from (select md5(t::text) as row_md5 from {}.{} as t) as rows"
+        ).format(sql.Identifier(schema), sql.Identifier(table))
+    ).fetchone()
+    assert row is not None
+    return f"{row[0]}:{row[1]}"
+
+
+def _grant_bi(con: psycopg.Connection) -> None:
+    role = sql.Identifier(bi_role())
+    exists = con.execute("select 1 from pg_roles where rolname = %s", [bi_role()]).fetchone()
+    if not exists:
+        con.execute(sql.SQL("create role {} nologin").format(role))
+    con.execute(sql.SQL("grant usage on schema marts to {}").format(role))
+    con.execute(sql.SQL("grant select on all tables in schema marts to {}").format(role))
+
+
+def _swap(con: psycopg.Connection, incoming: str, outgoing: str) -> None:
+    """For each published schema: ``<s>`` → ``<s><outgoing>`` and ``<s><incoming>`` → ``<s>``."""
+    for schema in PUBLISHED:
+        if not _schema_exists(con, schema + incoming):
+            raise WarehouseError(f"schema {schema + incoming!r} does not exist in {describe()}: nothing to publish")
+    for schema in PUBLISHED:
+        con.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + outgoing)))
+        if _schema_exists(con, schema):
+            _rename(con, schema, schema + outgoing)
+        _rename(con, schema + incoming, schema)
+    _grant_bi(con)
+
+
+def _rename(con: psycopg.Connection, schema: str, to: str) -> None:
+    con.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(schema), sql.Identifier(to)))
+
+
+def publish(config: Config, run_id: str) -> PublishResult:
+    """Swap the audited build in: one transaction, so BI sees the old marts or the new, never a mix."""
+    with connect() as con:
+        con.execute("set local lock_timeout = '120s'")
+        names = mart_tables(con, "marts" + BUILD_SUFFIX)
+        if not names:
+            raise WarehouseError(f"the build has no tables in schema marts{BUILD_SUFFIX} ({describe()})")
+        tables = {
+            name: con.execute(sql.SQL("select count(*) from {}.{}").format(
+                sql.Identifier("marts" + BUILD_SUFFIX), sql.Identifier(name))).fetchone()[0]  # type: ignore[index]
+            for name in names
+        }  # fmt: skip
+        checksums = {name: table_checksum(con, "marts" + BUILD_SUFFIX, name) for name in names}
+        pause_point("publish")  # crash tests: audited, not yet swapped in
+        _swap(con, BUILD_SUFFIX, PREVIOUS_SUFFIX)
+    return PublishResult(describe() + " (schema marts)", run_id, tables, checksums, {})
+
+
+def rollback(config: Config) -> str:
+    """Swap ``marts_previous`` back in (and the current marts out to ``marts_previous``)."""
+    with connect() as con:
+        if not _schema_exists(con, "marts" + PREVIOUS_SUFFIX):
+            raise WarehouseError(f"no earlier published version (schema marts{PREVIOUS_SUFFIX}) in {describe()}")
+        swap_name = "_rollback"
+        for schema in PUBLISHED:
+            con.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + swap_name)))
+            _rename(con, schema + PREVIOUS_SUFFIX, schema + swap_name)
+        _swap(con, swap_name, PREVIOUS_SUFFIX)
+    return describe() + " (schema marts)"
+
+
+def fetch(query: str) -> list[tuple[Any, ...]]:
+    """Rows of a query on the published marts (``search_path`` = marts), for the run report."""
+    with connect() as con:
+        con.execute("set search_path to marts")
+        return con.execute(query).fetchall()

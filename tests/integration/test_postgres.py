@@ -1,0 +1,199 @@
+"""The Postgres target against a real server on loopback (PG* env vars; CI starts it).
+
+One demo enterprise is built twice from the same landing zone: on DuckDB (the default) and on
+Postgres (`target: postgres`). The marts and restricted models must hold the same rows; the
+loader must be idempotent; publish is a schema swap with a read-only BI role that sees `marts` and
+nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from equivalence import compare, duckdb_tables, postgres_tables
+from psycopg import errors, sql
+
+from flows import postgres
+from flows.cli import main
+from flows.config import load_config, write_demo_config
+from flows.demo import generate
+from flows.nightly import nightly_sync
+
+pytestmark = pytest.mark.integration
+
+AS_OF = date(2026, 11, 28)
+
+
+@pytest.fixture(scope="module")
+def database(monkeypatch_module):
+    """A fresh database on the local server, dropped afterwards; PGDATABASE points at it."""
+    admin = {key: value for key, value in postgres.connection_settings().items() if key != "dbname"}
+    name = f"trainops_test_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(**admin, dbname="postgres", autocommit=True, connect_timeout=5) as con:
+            con.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"no Postgres server at {postgres.describe()} (.ci/run starts one): {exc}")
+    monkeypatch_module.setenv("PGDATABASE", name)
+    monkeypatch_module.setenv(postgres.BI_ROLE_ENV, f"{name}_bi")  # roles are cluster-wide
+    yield name
+    with psycopg.connect(**admin, dbname="postgres", autocommit=True) as con:
+        con.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        con.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(f"{name}_bi")))
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, prefect_harness, database, monkeypatch_module):
+    """The demo built on DuckDB, then on Postgres from the same landing zone."""
+    root = tmp_path_factory.mktemp("engines")
+    generate(root / "demo", as_of=AS_OF, seed=11, employees=120, months=6, vendors=4)
+    config_path = write_demo_config(root / "demo", home=root / "home")
+    on_duckdb = nightly_sync(as_of=AS_OF, config_path=str(config_path))
+    monkeypatch_module.setenv("TRAINOPS_TARGET", "postgres")
+    on_postgres = nightly_sync(as_of=AS_OF, config_path=str(config_path))
+    return {"config": load_config(config_path), "duckdb": on_duckdb, "postgres": on_postgres}
+
+
+def connect() -> psycopg.Connection:
+    return psycopg.connect(**postgres.connection_settings(), autocommit=True)
+
+
+def test_marts_equal_on_duckdb_and_postgres(built):
+    assert built["duckdb"]["status"] == "success" and built["postgres"]["status"] == "success"
+    assert built["postgres"]["published"]["marts_db"].startswith("postgresql://")
+    on_duckdb = duckdb_tables(built["duckdb"]["build"]["build_db"])
+    with connect() as con:
+        on_postgres = postgres_tables(con, {"marts": "marts", "restricted": "restricted"})
+    assert len(on_duckdb) >= 15 and sum(len(rows) for _, rows in on_duckdb.values()) > 1000
+    assert compare(on_duckdb, on_postgres, "duckdb", "postgres") == []
+    # the headline figures of the run report agree too (money as exact text)
+    assert built["postgres"]["figures"]["billed"] == built["duckdb"]["figures"]["billed"]
+    assert built["postgres"]["figures"]["overdue"] == built["duckdb"]["figures"]["overdue"]
+
+
+def test_comparison_catches_a_changed_amount(built):
+    on_duckdb = duckdb_tables(built["duckdb"]["build"]["build_db"])
+    columns, rows = on_duckdb["marts.fct_invoice_line_reconciliation"]
+    at = columns.index("billed_amount")
+    tampered = [tuple(v + Decimal("0.01") if i == at and j == 0 else v for i, v in enumerate(row))
+                for j, row in enumerate(rows)]  # fmt: skip
+    problems = compare(on_duckdb, {**on_duckdb, "marts.fct_invoice_line_reconciliation": (columns, tampered)}, "a", "b")
+    assert len(problems) == 1 and "fct_invoice_line_reconciliation" in problems[0]
+
+
+def test_raw_load_is_idempotent_and_complete(built):
+    config = built["config"]
+    assert postgres.load_raw(config) == {}  # nothing new: nothing copied again
+    with connect() as con:
+        for relation, load_id, rows in con.execute(
+            "select relation, load_id, rows from raw_landing._files where relation like '%.%' and load_id <> ''"
+        ).fetchall():
+            source, table = relation.split(".")
+            column = "load_id" if relation == "landing.manifests" else "_load_id"
+            count = con.execute(
+                sql.SQL("select count(*) from {}.{} where {} = %s").format(
+                    sql.Identifier(f"raw_{source}"), sql.Identifier(table), sql.Identifier(column)
+                ),
+                [load_id],
+            ).fetchone()[0]
+            assert count == rows, (relation, load_id)
+        landed = con.execute("select sum(cast(value as bigint)) from raw_landing.manifests, jsonb_each_text(entities)")
+        raw_rows = sum(
+            con.execute(sql.SQL("select count(*) from {}").format(postgres._relation(entity))).fetchone()[0]
+            for entity in ("hris.employee", "lms.learning_record", "lms.session", "lms.booking", "vendor.invoice",
+                           "vendor.invoice_line")
+        )  # fmt: skip
+        assert landed.fetchone()[0] == raw_rows
+
+
+def test_a_changed_validation_result_replaces_its_rows(built):
+    config = built["config"]
+    path = next((config.home / "quarantine").glob("*.parquet"))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    with connect() as con:
+        before = con.execute("select count(*) from raw_quarantine.validation_rejects").fetchone()[0]
+    copied = postgres.load_raw(config)
+    assert list(copied) == ["quarantine.validation_rejects"]
+    with connect() as con:
+        assert con.execute("select count(*) from raw_quarantine.validation_rejects").fetchone()[0] == before
+
+
+def test_bi_role_reads_marts_only_and_writes_nothing(built):
+    role = postgres.bi_role()
+    with connect() as con:
+        con.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+        assert con.execute("select count(*) from marts.fct_compliance_status").fetchone()[0] > 0
+        denied = [
+            "select * from restricted.dim_employees",
+            "select * from restricted.rpt_invoice_disputes",
+            "select * from raw_hris.employee",
+            "select * from staging.stg_hris__employees",
+            "select * from intermediate.int_employee_history",
+            "create table marts.scratch (i int)",
+            "insert into marts.fct_compliance_status select * from marts.fct_compliance_status limit 1",
+            "delete from marts.rpt_vendor_spend_monthly",
+            "drop table marts.rpt_vendor_spend_monthly",
+            "create table public.scratch (i int)",
+        ]
+        for statement in denied:
+            with pytest.raises(errors.InsufficientPrivilege):
+                con.execute(statement)
+
+
+def test_publish_swaps_schemas_and_rollback_restores_the_previous(built):
+    with connect() as con:
+        first = con.execute("select oid from pg_namespace where nspname = 'marts'").fetchone()[0]
+    record = nightly_sync(as_of=AS_OF, config_path=str(built["config"].path))  # a second publish
+    assert record["published"]["checksums"] == built["postgres"]["published"]["checksums"]
+    with connect() as con:
+        second = con.execute("select oid from pg_namespace where nspname = 'marts'").fetchone()[0]
+        assert second != first
+        assert con.execute("select oid from pg_namespace where nspname = 'marts_previous'").fetchone()[0] == first
+        assert con.execute("select count(*) from pg_namespace where nspname like 'marts_build'").fetchone()[0] == 0
+    assert main(["publish", "--rollback", "--config", str(built["config"].path)]) == 0
+    with connect() as con:
+        assert con.execute("select oid from pg_namespace where nspname = 'marts'").fetchone()[0] == first
+        con.execute(sql.SQL("set role {}").format(sql.Identifier(postgres.bi_role())))
+        assert con.execute("select count(*) from marts.fct_compliance_status").fetchone()[0] > 0
+
+
+def test_unreachable_warehouse_is_one_clear_line(built, monkeypatch):
+    monkeypatch.setenv("PGPORT", "1")
+    with pytest.raises(postgres.WarehouseError) as error:
+        postgres.load_raw(built["config"])
+    assert str(error.value).startswith("cannot connect to the Postgres warehouse postgresql://")
+    assert "\n" not in str(error.value)
+
+
+def test_reference_columns_come_from_the_dbt_sources():
+    columns = postgres.reference_columns()
+    assert columns["courses"] == ["course_ref", "title", "modality", "vendor_id", "duration_minutes", "activity_id"]
+    assert set(columns) == {"courses", "course_equivalences", "training_requirements", "exemptions", "vendors",
+                            "vendor_contracts"}  # fmt: skip
+    assert Path(postgres.REFERENCE_SOURCES).exists()
+
+
+def test_compliance_lookup_answers_the_same_from_postgres(built):
+    from flows.compliance import lookup
+
+    config = built["config"]
+    with connect() as con:
+        employee = con.execute(
+            "select employee_id from marts.fct_compliance_history where status = 'overdue' order by 1 limit 1"
+        ).fetchone()[0]
+    on_postgres = lookup(postgres.describe(), config.home, employee, AS_OF)
+    on_duckdb = lookup(config.marts_db, config.home, employee, AS_OF)
+    assert on_postgres.rows and [row["status"] for row in on_postgres.rows] == [row["status"] for row in on_duckdb.rows]
+    assert [row["explanation"] for row in on_postgres.rows] == [row["explanation"] for row in on_duckdb.rows]
