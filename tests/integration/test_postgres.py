@@ -197,3 +197,19 @@ def test_compliance_lookup_answers_the_same_from_postgres(built):
     on_duckdb = lookup(config.marts_db, config.home, employee, AS_OF)
     assert on_postgres.rows and [row["status"] for row in on_postgres.rows] == [row["status"] for row in on_duckdb.rows]
     assert [row["explanation"] for row in on_postgres.rows] == [row["explanation"] for row in on_duckdb.rows]
+
+
+def test_list_values_survive_the_csv_copy(database):
+    """Learner lists go through DuckDB's CSV as Postgres array literals: quotes, backslashes,
+    commas, braces, NULL elements, empty and null lists come out as they went in."""
+    import duckdb
+    import pyarrow as pa
+
+    values = [['a"b', "c\\d", "x,y", "{}", None, "NULL", " sp "], [], None, ["plain"]]
+    column = pa.field("learner_refs", pa.list_(pa.string()))
+    with duckdb.connect() as duck:
+        duck.register("t", pa.table({"learner_refs": pa.array(values, column.type)}))
+        literals = [row[0] for row in duck.execute(f"select {postgres._csv_column(column)} from t").fetchall()]
+    with connect() as con:
+        back = [con.execute("select %s::text[]", [literal]).fetchone()[0] for literal in literals]
+    assert back == values
