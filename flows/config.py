@@ -6,6 +6,7 @@ code. Relative paths resolve against the file's directory.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ DEMO_SOURCES = {  # source name → (kind, folder under the demo's drops/)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ON_STALE = ("hold", "publish")
+TASK_RUNNERS = ("threads", "dask")  # what runs the extraction tasks (README "Distributed extraction")
+_DASK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")
 TARGETS = ("duckdb", "postgres")  # where dbt builds and BI reads (README "Scaling out")
 
 
@@ -55,6 +58,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Extraction:
+    """``extract:`` — what runs the extraction tasks (one per source) of a nightly run."""
+
+    task_runner: str = "threads"  # threads: a thread pool in the run's process | dask: a Dask cluster
+    workers: int = 4  # threads: concurrent extractions; dask: worker processes of a local cluster
+    dask_address: str | None = None  # dask: the scheduler of a running cluster (else a local one)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     home: Path
@@ -69,6 +81,7 @@ class Config:
     on_stale: str = "hold"  # hold: keep the published marts, fail the run | publish: publish, warn
     max_age_hours: float = 36.0
     notify_webhook_env: str | None = None  # NAME of the env var holding a Slack-compatible webhook URL
+    extract: Extraction = field(default_factory=Extraction)
     target: str = "duckdb"  # duckdb: files under home/warehouse | postgres: flows/postgres.py (PG* env vars)
 
     @property
@@ -151,7 +164,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
         raise fail("(top level)", "expected a mapping of keys such as home, reference_dir, sources")
     known = {
         "home", "reference_dir", "timezone", "sources", "due_soon_days", "max_error_fraction",
-        "lock_wait", "freshness", "notify_webhook_env", "target",
+        "lock_wait", "freshness", "notify_webhook_env", "extract", "target",
     }  # fmt: skip
     for key in data:
         if key not in known:
@@ -174,6 +187,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
     if not isinstance(max_error_fraction, int | float) or not 0 <= max_error_fraction <= 1:
         raise fail("max_error_fraction", f"expected a number between 0 and 1, got {max_error_fraction!r}")
     operations = _operations(data, fail)
+    extract = _extraction(data.get("extract"), fail)
     target = os.environ.get("TRAINOPS_TARGET") or data.get("target", "duckdb")
     if target not in TARGETS:
         where = "target (from TRAINOPS_TARGET)" if os.environ.get("TRAINOPS_TARGET") else "target"
@@ -230,6 +244,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
         sources=tuple(sources),
         due_soon_days=due_soon_days,
         max_error_fraction=float(max_error_fraction),
+        extract=extract,
         target=target,
         **operations,
     )
@@ -265,6 +280,36 @@ def _operations(data: dict[str, Any], fail: Any) -> dict[str, Any]:
         "max_age_hours": float(max_age),
         "notify_webhook_env": webhook_env,
     }
+
+
+def _extraction(raw: Any, fail: Any) -> Extraction:
+    """``extract: {task_runner, workers, dask_address}``."""
+    if raw is None:
+        return Extraction()
+    if not isinstance(raw, dict):
+        raise fail("extract", "expected a mapping with task_runner, workers and/or dask_address")
+    for key in raw:
+        if key not in ("task_runner", "workers", "dask_address"):
+            raise fail(f"extract.{key}", "unknown key (expected task_runner, workers or dask_address)")
+    task_runner = raw.get("task_runner", "threads")
+    if task_runner not in TASK_RUNNERS:
+        raise fail("extract.task_runner", f"expected one of {', '.join(TASK_RUNNERS)}, got {task_runner!r}")
+    workers = raw.get("workers", 4)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise fail("extract.workers", f"expected a whole number ≥ 1, got {workers!r}")
+    address = raw.get("dask_address")
+    if address is not None:
+        if task_runner != "dask":
+            raise fail("extract.dask_address", "only with task_runner: dask")
+        if not isinstance(address, str) or not _DASK_ADDRESS.match(address.strip()):
+            example = "tcp://10.0.0.5:8786"
+            raise fail("extract.dask_address", f"expected a Dask scheduler address such as {example}, got {address!r}")
+        if "workers" in raw:
+            raise fail("extract.workers", "not with dask_address (the cluster's own workers run the extraction)")
+        address = address.strip()
+    if task_runner == "dask" and importlib.util.find_spec("prefect_dask") is None:
+        raise fail("extract.task_runner", "dask needs the prefect-dask package (uv sync installs it)")
+    return Extraction(task_runner=task_runner, workers=workers, dask_address=address)
 
 
 def api_connector_options() -> dict[str, dict[str, bool]]:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from connectors import landing
 from connectors.base import SourceError
@@ -325,24 +325,51 @@ def rebuild_marts(
     return record
 
 
+def extraction_runner(config: Config) -> TaskRunner:
+    """What runs the extraction tasks (``extract:`` in trainops.yaml): a thread pool in this process
+    (default), or a Dask cluster — a running one at ``dask_address``, else a local cluster of
+    ``workers`` processes started for the run and closed after its extraction. Dask workers need
+    this package and the same paths (home, drops, reference data) as the run."""
+    settings = config.extract
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        cluster = {  # worker processes; the scheduler's HTTP endpoint on loopback, on a free port
+            "n_workers": settings.workers, "threads_per_worker": 1, "processes": True,
+            "dashboard_address": "127.0.0.1:0",
+        }  # fmt: skip
+        return DaskTaskRunner(cluster_kwargs=cluster)
+    return ThreadPoolTaskRunner(max_workers=settings.workers)
+
+
 def _run(config: Config, as_of: date, run_id: str, record: dict[str, Any]) -> None:
-    futures = [
-        extract.with_options(name=f"extract-{source.name}-{source.kind.replace('_', '-')}").submit(config, source)
-        for source in config.sources
-    ]
     record["sources"] = []
     outcomes: dict[str, str | None] = {}
     new_data = set()
-    for source, future in zip(config.sources, futures, strict=True):
+    with extraction_runner(config) as runner:
         try:
-            result = future.result()
-        except Exception as exc:  # a source that stays down must not stop the others' extraction
-            outcomes[source.name] = str(exc) if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
-            continue
-        outcomes[source.name] = None
-        if result.loads:
-            new_data.add(source.name)
-        record["sources"].append(asdict(result))
+            futures = [
+                runner.submit(
+                    extract.with_options(name=f"extract-{source.name}-{source.kind.replace('_', '-')}"),
+                    {"config": config, "source": source},
+                )
+                for source in config.sources
+            ]
+        except OSError as exc:  # a Dask cluster that cannot be reached or started: nothing was extracted
+            where = config.extract.dask_address or "a local cluster"
+            raise RunFailed(f"extraction: the Dask cluster ({where}) is not available: {exc}", record) from None
+        for source, future in zip(config.sources, futures, strict=True):
+            try:
+                result = future.result()
+            except Exception as exc:  # a source that stays down must not stop the others' extraction
+                outcomes[source.name] = str(exc) if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
+                continue
+            outcomes[source.name] = None
+            if result.loads:
+                new_data.add(source.name)
+            record["sources"].append(asdict(result))
     status.record_extractions(config.home, outcomes, new_data)
     failed = {name: error for name, error in outcomes.items() if error is not None}
     if failed:

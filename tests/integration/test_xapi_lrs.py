@@ -6,33 +6,27 @@ state.commit_state, one load per page):
 - Learning Locker's statements service (xapi-statements 5.0.1, in memory; spec-exact ``stored``,
   ``more`` = "" at the end, voiding; any credentials pass).
 
-Both are started once per session by ``../shared/tools/{ralph,ll}_lrs_start.sh`` (env
-``TRAINOPS_SHARED``; installs are cached under ``TRAINOPS_LRS_CACHE``, default
+Both are started once per session by the ``ralph`` / ``learning_locker`` / ``lrs`` fixtures of
+``tests/integration/conftest.py`` (``../shared/tools/{ralph,ll}_lrs_start.sh``; installs cached under
 ``~/.cache/trainops-lrs``). If an LRS cannot be started the tests skip, except under ``CI=true``
 where they fail.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
-import os
 import random
-import signal
-import socket
-import subprocess
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import requests
 
 from connectors import landing, state
 from connectors.base import SourceError
@@ -42,134 +36,7 @@ from connectors.parsing import FieldError
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("TRAINOPS_SHARED", REPO.parent / "shared")).resolve()
-CACHE = Path(os.environ.get("TRAINOPS_LRS_CACHE", Path.home() / ".cache" / "trainops-lrs")).expanduser()
-USER, PASSWORD = "trainops-it", "it-Pa55-w0rd-7f3a9c"
-VERSION_HEADER = {"X-Experience-API-Version": "1.0.3"}
 PAGE_LIMIT = 250  # asked for; Ralph caps pages at 100
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def cannot_start(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:  # a zombie (no reaper in some containers) is as good as gone
-        return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return True
-
-
-@dataclass
-class Lrs:
-    """One running LRS, the statements posted to it in this session, and how to stop and restart it."""
-
-    kind: str  # ralph | ll
-    port: int
-    state_dir: Path
-    pid: int | None = None
-    posted: list[str] = field(default_factory=list)
-    hidden: set[str] = field(default_factory=set)  # voided statements the LRS no longer lists
-    startup_seconds: float = 0.0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/xAPI/"
-
-    def start(self, fresh: bool = False) -> None:
-        env = dict(os.environ)
-        if self.kind == "ralph":
-            env["RALPH_LRS_VENV"] = str(CACHE / "ralph-venv")
-            env["RALPH_LRS_FRESH"] = "1" if fresh else "0"
-            command = [
-                str(SHARED / "tools" / "ralph_lrs_start.sh"),
-                str(self.port),
-                USER,
-                PASSWORD,
-                str(self.state_dir),
-            ]
-        else:
-            command = [str(SHARED / "tools" / "ll_lrs_start.sh"), str(self.port), str(self.state_dir)]
-        started = time.perf_counter()
-        try:
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            cannot_start(f"{self.kind} LRS did not start: {exc}")
-        if done.returncode != 0 or not done.stdout.strip().isdigit():
-            tail = " | ".join(done.stderr.strip().splitlines()[-5:])
-            cannot_start(f"{self.kind} LRS did not start (exit {done.returncode}): {tail}")
-        self.pid = int(done.stdout.strip().splitlines()[-1])
-        self.startup_seconds = time.perf_counter() - started
-
-    def stop(self) -> None:
-        if self.pid is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while not process_gone(self.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if not process_gone(self.pid):
-            os.kill(self.pid, signal.SIGKILL)
-        self.pid = None
-
-    def post(self, statements: list[dict]) -> None:
-        auth = (USER, PASSWORD)
-        for start in range(0, len(statements), 500):
-            batch = statements[start : start + 500]
-            response = requests.post(self.url + "statements", json=batch, auth=auth, headers=VERSION_HEADER, timeout=60)
-            assert response.status_code == 200, response.text[:300]
-            assert response.json() == [statement["id"] for statement in batch]
-            self.posted.extend(statement["id"] for statement in batch)
-        if self.kind == "ll":  # LL stops listing a voided statement; Ralph lists it still
-            self.hidden.update(s["object"]["id"] for s in statements if s["verb"]["id"].endswith("/voided"))
-
-    def visible(self) -> set[str]:
-        return set(self.posted) - self.hidden
-
-
-def start_lrs(kind: str, tmp_path_factory) -> Lrs:
-    if kind == "ralph":
-        server = Lrs("ralph", free_port(), tmp_path_factory.mktemp("ralph-lrs"))
-    else:
-        server = Lrs("ll", free_port(), CACHE / "ll-lrs")  # node_modules cached there; data in memory
-    server.state_dir.mkdir(parents=True, exist_ok=True)
-    server.start(fresh=True)
-    return server
-
-
-@pytest.fixture(scope="session")
-def ralph(tmp_path_factory):
-    server = start_lrs("ralph", tmp_path_factory)
-    print(f"\n[figures] ralph started in {server.startup_seconds:.1f} s on port {server.port}")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def learning_locker(tmp_path_factory):
-    server = start_lrs("ll", tmp_path_factory)
-    print(f"\n[figures] learning locker started in {server.startup_seconds:.1f} s on port {server.port}")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["ralph", "ll"])
-def lrs(request) -> Lrs:
-    return request.getfixturevalue("ralph" if request.param == "ralph" else "learning_locker")
 
 
 # -- statements ------------------------------------------------------------------------------------
@@ -252,7 +119,7 @@ def voiding(target: str) -> dict:
 # -- driving the connector like flows/pipeline.extract_source --------------------------------------
 
 
-def connector(server: Lrs, password: str = PASSWORD, **options) -> XapiLrsConnector:
+def connector(server, password: str | None = None, **options) -> XapiLrsConnector:
     settings = {
         "url": server.url,
         "username_env": "TEST_LRS_USER",
@@ -263,7 +130,9 @@ def connector(server: Lrs, password: str = PASSWORD, **options) -> XapiLrsConnec
         "backoff": 0.05,
         **options,
     }
-    return XapiLrsConnector("lrs", settings, env={"TEST_LRS_USER": USER, "TEST_LRS_PASSWORD": password})
+    return XapiLrsConnector(
+        "lrs", settings, env={"TEST_LRS_USER": server.user, "TEST_LRS_PASSWORD": password or server.password}
+    )
 
 
 @dataclass
@@ -313,7 +182,7 @@ def all_loads(home: Path) -> list[landing.Load]:
 # -- tests ---------------------------------------------------------------------------------------------
 
 
-def test_full_then_incremental(lrs: Lrs, tmp_path):
+def test_full_then_incremental(lrs, tmp_path):
     statements, origin = demo_statements(tmp_path / "demo")
     lrs.post(statements)
     expected = lrs.visible()
@@ -355,7 +224,7 @@ def test_full_then_incremental(lrs: Lrs, tmp_path):
     )
 
 
-def test_a_late_statement_with_an_old_timestamp(lrs: Lrs, tmp_path):
+def test_a_late_statement_with_an_old_timestamp(lrs, tmp_path):
     """LL filters `since` on `stored` (spec): a statement stored late with an old timestamp arrives.
     Ralph 5.1 filters on `timestamp`: it is missed unless the lookback reaches back that far."""
     conn = connector(lrs)
@@ -373,7 +242,7 @@ def test_a_late_statement_with_an_old_timestamp(lrs: Lrs, tmp_path):
     print(f"\n[figures] {lrs.kind}: late statement (timestamp 3 days old) picked up incrementally: {picked_up}")
 
 
-def test_crash_between_landing_and_state_commit_repeats_work_without_loss(lrs: Lrs, tmp_path):
+def test_crash_between_landing_and_state_commit_repeats_work_without_loss(lrs, tmp_path):
     if len(lrs.visible()) < 3 * 100:
         lrs.post(synthesise(1000, seed=len(lrs.posted) + 31, newest=datetime.now(UTC) - timedelta(minutes=1)))
     expected = lrs.visible()
@@ -393,7 +262,7 @@ def test_crash_between_landing_and_state_commit_repeats_work_without_loss(lrs: L
     print(f"\n[figures] {lrs.kind}: crash after landing page 3: {len(repeated)} statements landed twice, 0 lost")
 
 
-def test_refused_credentials_name_the_path_and_never_the_password(ralph: Lrs, tmp_path, caplog):
+def test_refused_credentials_name_the_path_and_never_the_password(ralph, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-Pa55-0c1d2e"
     with pytest.raises(SourceError) as caught:
@@ -405,12 +274,12 @@ def test_refused_credentials_name_the_path_and_never_the_password(ralph: Lrs, tm
     )
     logged = caplog.text
     assert "/xAPI/statements" in logged
-    for secret in (wrong, PASSWORD):
+    for secret in (wrong, ralph.password):
         assert secret not in message and secret not in logged
     assert all_loads(tmp_path) == [] and state.read_state(tmp_path, "lrs") == {}
 
 
-def test_server_killed_mid_pagination_then_resumed_without_loss(ralph: Lrs, tmp_path):
+def test_server_killed_mid_pagination_then_resumed_without_loss(ralph, tmp_path):
     """Ralph keeps its statements on disk, so it can be killed and restarted (LL's are in memory)."""
     if len(ralph.visible()) < 1000:
         ralph.post(synthesise(1000, seed=len(ralph.posted) + 41, newest=datetime.now(UTC) - timedelta(minutes=1)))

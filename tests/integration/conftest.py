@@ -1,0 +1,157 @@
+"""Fixtures of the integration tests: two REAL Learning Record Stores on loopback.
+
+- ``ralph``: Ralph (ralph-malph 5.1, fs backend; real basic auth; ``since`` filters on ``timestamp``),
+- ``learning_locker``: Learning Locker's statements service (xapi-statements 5.0.1, in memory;
+  spec-exact ``stored``, ``more`` = "" at the end, voiding; any credentials pass),
+- ``lrs``: both, one after the other (parametrised).
+
+Both are started once per session by ``../shared/tools/{ralph,ll}_lrs_start.sh`` (env
+``TRAINOPS_SHARED``; installs are cached under ``TRAINOPS_LRS_CACHE``, default
+``~/.cache/trainops-lrs``). If an LRS cannot be started the tests using it skip, except under
+``CI=true`` where they fail. The servers are shared by the session: a test that needs only its own
+statements filters on something it owns (a ``registration``, say), never on "everything stored".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("TRAINOPS_SHARED", REPO.parent / "shared")).resolve()
+CACHE = Path(os.environ.get("TRAINOPS_LRS_CACHE", Path.home() / ".cache" / "trainops-lrs")).expanduser()
+LRS_USER, LRS_PASSWORD = "trainops-it", "it-Pa55-w0rd-7f3a9c"
+VERSION_HEADER = {"X-Experience-API-Version": "1.0.3"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cannot_start(message: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:  # a zombie (no reaper in some containers) is as good as gone
+        return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+
+
+@dataclass
+class Lrs:
+    """One running LRS, the statements posted to it in this session, and how to stop and restart it."""
+
+    kind: str  # ralph | ll
+    port: int
+    state_dir: Path
+    pid: int | None = None
+    posted: list[str] = field(default_factory=list)
+    hidden: set[str] = field(default_factory=set)  # voided statements the LRS no longer lists
+    startup_seconds: float = 0.0
+    user: str = LRS_USER  # basic auth (Ralph checks it; Learning Locker accepts anything)
+    password: str = LRS_PASSWORD
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/xAPI/"
+
+    def start(self, fresh: bool = False) -> None:
+        env = dict(os.environ)
+        if self.kind == "ralph":
+            env["RALPH_LRS_VENV"] = str(CACHE / "ralph-venv")
+            env["RALPH_LRS_FRESH"] = "1" if fresh else "0"
+            command = [
+                str(SHARED / "tools" / "ralph_lrs_start.sh"),
+                str(self.port),
+                self.user,
+                self.password,
+                str(self.state_dir),
+            ]
+        else:
+            command = [str(SHARED / "tools" / "ll_lrs_start.sh"), str(self.port), str(self.state_dir)]
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            cannot_start(f"{self.kind} LRS did not start: {exc}")
+        if done.returncode != 0 or not done.stdout.strip().isdigit():
+            tail = " | ".join(done.stderr.strip().splitlines()[-5:])
+            cannot_start(f"{self.kind} LRS did not start (exit {done.returncode}): {tail}")
+        self.pid = int(done.stdout.strip().splitlines()[-1])
+        self.startup_seconds = time.perf_counter() - started
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while not process_gone(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not process_gone(self.pid):
+            os.kill(self.pid, signal.SIGKILL)
+        self.pid = None
+
+    def post(self, statements: list[dict]) -> None:
+        auth = (self.user, self.password)
+        for start in range(0, len(statements), 500):
+            batch = statements[start : start + 500]
+            response = requests.post(self.url + "statements", json=batch, auth=auth, headers=VERSION_HEADER, timeout=60)
+            assert response.status_code == 200, response.text[:300]
+            assert response.json() == [statement["id"] for statement in batch]
+            self.posted.extend(statement["id"] for statement in batch)
+        if self.kind == "ll":  # LL stops listing a voided statement; Ralph lists it still
+            self.hidden.update(s["object"]["id"] for s in statements if s["verb"]["id"].endswith("/voided"))
+
+    def visible(self) -> set[str]:
+        return set(self.posted) - self.hidden
+
+
+def start_lrs(kind: str, tmp_path_factory) -> Lrs:
+    if kind == "ralph":
+        server = Lrs("ralph", free_port(), tmp_path_factory.mktemp("ralph-lrs"))
+    else:
+        server = Lrs("ll", free_port(), CACHE / "ll-lrs")  # node_modules cached there; data in memory
+    server.state_dir.mkdir(parents=True, exist_ok=True)
+    server.start(fresh=True)
+    return server
+
+
+@pytest.fixture(scope="session")
+def ralph(tmp_path_factory):
+    server = start_lrs("ralph", tmp_path_factory)
+    print(f"\n[figures] ralph started in {server.startup_seconds:.1f} s on port {server.port}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def learning_locker(tmp_path_factory):
+    server = start_lrs("ll", tmp_path_factory)
+    print(f"\n[figures] learning locker started in {server.startup_seconds:.1f} s on port {server.port}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["ralph", "ll"])
+def lrs(request) -> Lrs:
+    return request.getfixturevalue("ralph" if request.param == "ralph" else "learning_locker")
