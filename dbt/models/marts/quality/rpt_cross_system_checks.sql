@@ -71,15 +71,22 @@ invoice_line_check as (
     where invoice_lines.learner_ref_count > 0
 ),
 
+-- each HR source's latest snapshot: a daily API roster beside a monthly file drop must not make
+-- the file's employees (and the managers only it knows) look missing
 latest_snapshot as (
-    select max(snapshot_date) as snapshot_date from employees
+    select _source, max(snapshot_date) as snapshot_date from employees group by _source
 ),
 
 current_roster as (
     select employees.*
     from employees
     inner join latest_snapshot
-        on employees.snapshot_date = latest_snapshot.snapshot_date
+        on employees._source = latest_snapshot._source
+        and employees.snapshot_date = latest_snapshot.snapshot_date
+),
+
+current_employee_ids as (
+    select distinct employee_id from current_roster
 ),
 
 manager_check as (
@@ -89,7 +96,7 @@ manager_check as (
         count(*) as checked_rows,
         sum(case when managers.employee_id is null then 1 else 0 end) as failing_rows
     from current_roster
-    left join current_roster as managers
+    left join current_employee_ids as managers
         on current_roster.manager_id = managers.employee_id
     where current_roster.manager_id is not null
 ),
