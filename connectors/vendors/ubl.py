@@ -193,6 +193,10 @@ UBL = Syntax(
         "buyer_reference": "cbc:BuyerReference",
         "payable_amount": "cac:LegalMonetaryTotal/cbc:PayableAmount",
         "line_extension_total": "cac:LegalMonetaryTotal/cbc:LineExtensionAmount",
+        "allowance_total": "cac:LegalMonetaryTotal/cbc:AllowanceTotalAmount",
+        "charge_total": "cac:LegalMonetaryTotal/cbc:ChargeTotalAmount",
+        "prepaid_amount": "cac:LegalMonetaryTotal/cbc:PrepaidAmount",
+        "rounding_amount": "cac:LegalMonetaryTotal/cbc:PayableRoundingAmount",
         "seller_name": "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
     },
     line_extras={
@@ -255,6 +259,10 @@ CII = Syntax(
         "buyer_reference": f"{_AGR}/ram:BuyerReference",
         "payable_amount": f"{_SUM}/ram:DuePayableAmount",
         "line_extension_total": f"{_SUM}/ram:LineTotalAmount",
+        "allowance_total": f"{_SUM}/ram:AllowanceTotalAmount",
+        "charge_total": f"{_SUM}/ram:ChargeTotalAmount",
+        "prepaid_amount": f"{_SUM}/ram:TotalPrepaidAmount",
+        "rounding_amount": f"{_SUM}/ram:RoundingAmount",
         "seller_name": f"{_AGR}/ram:SellerTradeParty/ram:Name",
     },
     line_extras={
@@ -459,6 +467,52 @@ def totals_mismatch(lines: list[dict[str, Any]], declared: str | None) -> FieldE
     )
 
 
+def document_totals_mismatch(header: dict[str, Any], raw: dict[str, Any]) -> FieldError | None:
+    """The document-level totals agree with each other (EN 16931), absent amounts counting as 0:
+
+    - BR-CO-13: tax exclusive (BT-109) = line total (BT-106) − allowances (BT-107) + charges (BT-108);
+    - BR-CO-15: tax inclusive (BT-112) = tax exclusive + tax (BT-110);
+    - BR-CO-16: payable (BT-115) = tax inclusive − prepaid (BT-113) + rounding (BT-114).
+
+    Document-level allowances and charges stay in ``raw`` (allowance_total, charge_total); the
+    reconciliation mart shows them as the document amount the lines do not itemise.
+    """
+    amounts: dict[str, Decimal] = {}
+    for name in ("line_extension_total", "allowance_total", "charge_total", "prepaid_amount", "rounding_amount",
+                 "payable_amount"):  # fmt: skip
+        text = raw.get(name)
+        if text is None:
+            continue
+        try:
+            amounts[name] = Decimal(str(text).strip())
+        except InvalidOperation:
+            return FieldError("parse.invalid_number", name, text, f"{name} is not a number")
+
+    def zero(name: str) -> Decimal:
+        return amounts.get(name, Decimal(0))
+
+    excl, incl, tax = header.get("total_excl_tax"), header.get("total_incl_tax"), header.get("tax_total")
+    checks = []
+    if "line_extension_total" in amounts and excl is not None:
+        expected = amounts["line_extension_total"] - zero("allowance_total") + zero("charge_total")
+        checks.append(("BR-CO-13", "total_excl_tax", excl, expected, "line total − allowances + charges"))
+    if excl is not None and incl is not None:
+        checks.append(("BR-CO-15", "total_incl_tax", incl, excl + (tax or Decimal(0)), "tax exclusive + tax"))
+    if incl is not None and "payable_amount" in amounts:
+        expected = incl - zero("prepaid_amount") + zero("rounding_amount")
+        checks.append(("BR-CO-16", "payable_amount", amounts["payable_amount"], expected,
+                       "tax inclusive − prepaid + rounding"))  # fmt: skip
+    for rule, column, declared, expected, formula in checks:
+        if declared != expected:
+            return FieldError(
+                "parse.totals_mismatch",
+                column,
+                str(declared),
+                f"{rule}: {column} is {declared} but {formula} is {expected} (difference {declared - expected})",
+            )
+    return None
+
+
 def _line_elements(root: ET.Element, syntax: Syntax) -> list[ET.Element]:
     if syntax is UBL:
         return root.findall("cac:InvoiceLine", NS) + root.findall("cac:CreditNoteLine", NS)
@@ -561,7 +615,11 @@ class InvoicesXmlParser:
             line["invoice_number"] = header["invoice_number"]
             line["raw"] = compact_json(values["raw"]) if values["raw"] else None
             records.append(line)
-        mismatch = None if line_rejects else totals_mismatch(records, raw.get("line_extension_total"))
+        mismatch = (
+            None
+            if line_rejects
+            else totals_mismatch(records, raw.get("line_extension_total")) or document_totals_mismatch(header, raw)
+        )
         if mismatch is not None:
             result.rejects.append(_document_reject(path, mismatch, text))
             return result

@@ -434,3 +434,32 @@ def test_a_document_whose_lines_do_not_add_up_is_quarantined_whole(
     (reject,) = result.rejects
     assert (reject.rule, reject.entity, reject.source_line) == ("parse.totals_mismatch", INVOICE, 0)
     assert "difference -10.00" in reject.message
+
+
+@pytest.mark.parametrize(
+    ("relative", "element", "rule"),
+    [
+        ("cen-en16931/ubl/ubl-tc434-example2.xml", "cbc:AllowanceTotalAmount", "BR-CO-13"),
+        ("cen-en16931/ubl/ubl-tc434-example2.xml", "cbc:PayableAmount", "BR-CO-16"),
+        ("cen-en16931/ubl/ubl-tc434-example2.xml", "cbc:TaxInclusiveAmount", "BR-CO-15"),
+        ("cen-en16931/cii/CII_example5.xml", "ram:AllowanceTotalAmount", "BR-CO-13"),
+        ("cen-en16931/cii/CII_example5.xml", "ram:DuePayableAmount", "BR-CO-16"),
+    ],
+)
+def test_document_totals_that_disagree_quarantine_the_document(
+    samples: Path, write, relative: str, element: str, rule: str
+) -> None:
+    """Allowances, charges, tax, prepaid and rounding at document level must add up (EN 16931
+    BR-CO-13/15/16): the real sample loads; the same document with one total off by 1 does not."""
+    source = sample(samples, relative).read_text(encoding="utf-8")
+    assert parse(write("real.xml", source), ParseContext()).rejects == []
+    pattern = rf"(<{element}\b[^>]*>)([^<]+)(</{element}>)"
+    matches = list(re.finditer(pattern, source))
+    match = matches[-1]  # the document-level one (CII repeats some names per tax breakdown)
+    tampered = source[: match.start(2)] + str(Decimal(match.group(2)) + 1) + source[match.end(2) :]
+    result = parse(write("tampered.xml", tampered), ParseContext())
+    assert result.records == {}
+    (reject,) = result.rejects
+    assert (reject.rule, reject.entity, reject.source_line) == ("parse.totals_mismatch", INVOICE, 0)
+    assert reject.message.startswith(rule), reject.message
+    assert "difference" in reject.message
