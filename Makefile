@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export GX_ANALYTICS_ENABLED=false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90
 
-.PHONY: help install demo run test test-unit test-postgres lint format docs bench clean
+.PHONY: help install demo run test test-unit test-postgres test-spark lint format docs bench clean
 
 help:
 	@echo "make demo   generate a demo enterprise and run the nightly job on it (DuckDB)"
@@ -55,3 +55,10 @@ docs: install
 
 clean:
 	rm -rf data dbt/target dbt/logs .pytest_cache
+
+# the demo built on DuckDB and on Spark (dbt-spark, local session mode; needs Java 17+). The spark
+# group is kept on every uv call: a plain `uv sync`/`uv run` would uninstall it again.
+test-spark:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --group spark
+	$(UV) run --frozen --group spark pytest tests/integration/test_spark.py

@@ -22,6 +22,7 @@ same ones dbt's ``postgres`` profile reads. The password never appears in a mess
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -227,18 +228,21 @@ def _replace_file(
             count = _copy_rows(con, entity, *_manifest_row(path))
         else:
             count = _copy_parquet(con, entity, path, scratch, duck)
-        con.execute(
-            "insert into raw_landing._files (relation, load_id, fingerprint, rows) values (%s, %s, %s, %s) "
-            "on conflict (relation, load_id) do update set fingerprint = excluded.fingerprint, "
-            "rows = excluded.rows, copied_at = now()",
-            [entity, load_id, fingerprint, count],
-        )
+        _record_file(con, entity, load_id, fingerprint, count)
     return count
 
 
-def _manifest_row(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
-    import json
+def _record_file(con: psycopg.Connection, relation: str, load_id: str, fingerprint: str, rows: int) -> None:
+    """Remember a copied file (same transaction as its rows): the next load skips it unless it changed."""
+    con.execute(
+        "insert into raw_landing._files (relation, load_id, fingerprint, rows) values (%s, %s, %s, %s) "
+        "on conflict (relation, load_id) do update set fingerprint = excluded.fingerprint, "
+        "rows = excluded.rows, copied_at = now()",
+        [relation, load_id, fingerprint, rows],
+    )
 
+
+def _manifest_row(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
     manifest = json.loads(path.read_text())
     columns = RAW_TABLES["landing.manifests"].names
     values = {**manifest, "entities": json.dumps(manifest.get("entities", {}))}
@@ -329,12 +333,7 @@ def _load_reference(con: psycopg.Connection, reference_dir: Path) -> dict[str, i
             ):
                 for row in rows:
                     copy.write_row([value if value != "" else None for value in row[: len(header)]])
-            con.execute(
-                "insert into raw_landing._files (relation, load_id, fingerprint, rows) values (%s, '', %s, %s) "
-                "on conflict (relation, load_id) do update set fingerprint = excluded.fingerprint, "
-                "rows = excluded.rows, copied_at = now()",
-                [relation, fingerprint, len(rows)],
-            )
+            _record_file(con, relation, "", fingerprint, len(rows))
         copied[relation] = len(rows)
     return copied
 

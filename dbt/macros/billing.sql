@@ -53,5 +53,5 @@
     {%- for condition, name in flags -%}
         {%- do parts.append("case when " ~ condition ~ " then '" ~ name ~ ";' else '' end") -%}
     {%- endfor -%}
-    nullif(rtrim({{ dbt.concat(parts) }}, ';'), '')
+    nullif({{ trainops.trim_trailing(dbt.concat(parts), "';'") }}, '')
 {%- endmacro %}

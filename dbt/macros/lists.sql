@@ -43,6 +43,10 @@
 
 {#- One row per element: `from <relation> cross join <unnest_list(...)> as alias(column)`. -#}
 {% macro unnest_list(column) -%}
+    {{ return(adapter.dispatch('unnest_list', 'trainops')(column)) }}
+{%- endmacro %}
+
+{% macro default__unnest_list(column) -%}
     unnest({{ column }})
 {%- endmacro %}
 

@@ -5,6 +5,15 @@
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
+{#- The text with the given trailing characters removed (`rtrim(text, characters)`). -#}
+{% macro trim_trailing(expression, characters) -%}
+    {{ return(adapter.dispatch('trim_trailing', 'trainops')(expression, characters)) }}
+{%- endmacro %}
+
+{% macro default__trim_trailing(expression, characters) -%}
+    rtrim({{ expression }}, {{ characters }})
+{%- endmacro %}
+
 {#- Text -> boolean with the spellings the parsers accept (connectors/parsing.py). -#}
 {% macro parse_bool(column) -%}
     case

@@ -105,3 +105,28 @@ def _read(execute: Callable[..., Any], schemas: tuple[str, ...], quoted: str, ca
             cursor = execute(f"select * from {quoted.format(schema, table)}")
             tables[f"{schema}.{table}"] = ([c[0] for c in cursor.description], cursor.fetchall())
     return tables
+
+
+def spark_tables(spark: Any, schemas: tuple[str, ...] = COMPARED_SCHEMAS) -> Tables:
+    """The tables (not views) of the schemas, read by a SparkSession on the build's metastore.
+
+    PySpark hands a ``timestamp`` (an instant) back as a naive datetime in this process's local
+    time zone: it is made aware again here, so it compares as the instant it is."""
+    from pyspark.sql.types import TimestampType
+
+    tables: Tables = {}
+    for schema in schemas:
+        for table in spark.catalog.listTables(schema):
+            if table.tableType == "VIEW" or table.isTemporary:
+                continue
+            frame = spark.table(f"`{schema}`.`{table.name}`")
+            instants = [isinstance(field.dataType, TimestampType) for field in frame.schema.fields]
+            rows = [
+                tuple(
+                    value.astimezone(UTC) if is_instant and value is not None else value
+                    for value, is_instant in zip(row, instants, strict=True)
+                )
+                for row in frame.collect()
+            ]
+            tables[f"{schema}.{table.name}"] = (frame.columns, rows)
+    return tables

@@ -5,10 +5,12 @@
     Incremental-friendly: each run computes exactly the dates of its spine (month-ends of the
     window + as_of) and, on a persistent target, replaces those dates (delete+insert on
     as_of_date) and keeps older ones as last computed. The nightly build writes a fresh database,
-    so there it is always a full build of the window. -#}
+    so there it is always a full build of the window. Spark has no delete+insert on Parquet: there
+    the table is partitioned by as_of_date and a run overwrites its dates' partitions (the same). -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+    partition_by=(['as_of_date'] if target.type == 'spark' else none),
     unique_key='as_of_date',
     on_schema_change='append_new_columns'
 ) }}

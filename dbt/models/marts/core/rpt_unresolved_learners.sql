@@ -11,11 +11,11 @@ final as (
         learner_ref,
         normalized_ref,
         learner_ref_kind,
-        nullif(rtrim({{ dbt.concat([
+        nullif({{ trim_trailing(dbt.concat([
             "case when learning_record_count > 0 then 'learning_records;' else '' end",
             "case when booking_count > 0 then 'bookings;' else '' end",
             "case when invoice_line_count > 0 then 'invoice_lines;' else '' end"
-        ]) }}, ';'), '') as seen_in,
+        ]), "';'") }}, '') as seen_in,
         learning_record_count,
         booking_count,
         invoice_line_count,
