@@ -7,10 +7,12 @@ writes the warehouse or the landing zone itself: ``connectors/landing.py`` does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+import pyarrow as pa
 
 
 class SourceError(Exception):
@@ -36,29 +38,95 @@ class Reject:
     severity: str = "error"
 
 
-@dataclass
 class ParseResult:
-    """What one file (or one page of an API) became.
+    """What one file (or one page of an API) became: canonical records per entity, and rejects.
 
-    ``records`` maps a canonical entity name to its records: dicts whose keys are the entity's
-    columns (``connectors/schemas.py``) plus ``_source_file`` and ``_source_line``; values are Python
-    values (``str``, ``date``, ``datetime`` in UTC, ``Decimal``, ``bool``, ``list[str]``).
+    Records come in two forms, kept in arrival order per entity:
+
+    - dicts whose keys are the entity's columns (``connectors/schemas.py``) plus ``_source_file`` and
+      ``_source_line``; values are Python values (``str``, ``date``, ``datetime`` in UTC,
+      ``Decimal``, ``bool``, ``list[str]``) — what per-record parsers ``add``;
+    - Arrow tables with exactly those columns, in that order, typed as the entity's schema
+      (``_source_file`` string, ``_source_line`` int64) — what columnar parsers ``add_table``, so
+      landing writes them without a round trip through Python objects.
+
+    ``records`` shows everything as dicts (tables are converted once, on first access);
+    ``parts(entity)`` gives both forms as they are.
     """
 
-    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    rejects: list[Reject] = field(default_factory=list)
+    def __init__(
+        self,
+        records: dict[str, list[dict[str, Any]]] | None = None,
+        rejects: list[Reject] | None = None,
+    ) -> None:
+        self._parts: dict[str, list[list[dict[str, Any]] | pa.Table]] = {
+            entity: [list(rows)] for entity, rows in (records or {}).items()
+        }
+        self.rejects: list[Reject] = list(rejects or [])
+
+    def __repr__(self) -> str:
+        rows = {entity: self.row_count(entity) for entity in self._parts}
+        return f"ParseResult(rows={rows}, rejects={len(self.rejects)})"
 
     def add(self, entity: str, record: dict[str, Any]) -> None:
-        self.records.setdefault(entity, []).append(record)
+        parts = self._parts.setdefault(entity, [])
+        if not parts or not isinstance(parts[-1], list):
+            parts.append([])
+        parts[-1].append(record)  # type: ignore[union-attr]
+
+    def add_table(self, entity: str, table: pa.Table) -> None:
+        if table.num_rows:
+            self._parts.setdefault(entity, []).append(table)
+
+    def parts(self, entity: str) -> list[list[dict[str, Any]] | pa.Table]:
+        return list(self._parts.get(entity, []))
+
+    @property
+    def entities(self) -> list[str]:
+        return [entity for entity in self._parts if self.row_count(entity)]
+
+    @property
+    def records(self) -> dict[str, list[dict[str, Any]]]:
+        """Every record as a dict, per entity (Arrow parts are converted here, once)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for entity, parts in self._parts.items():
+            if len(parts) != 1 or not isinstance(parts[0], list):
+                rows: list[dict[str, Any]] = []
+                for part in parts:
+                    rows.extend(part if isinstance(part, list) else part.to_pylist())
+                self._parts[entity] = parts = [rows]
+            if parts[0]:
+                out[entity] = parts[0]  # type: ignore[assignment]
+        return out
 
     def extend(self, other: ParseResult) -> None:
-        for entity, rows in other.records.items():
-            self.records.setdefault(entity, []).extend(rows)
+        for entity, parts in other._parts.items():
+            mine = self._parts.setdefault(entity, [])
+            for part in parts:
+                if not isinstance(part, list):
+                    mine.append(part)
+                elif mine and isinstance(mine[-1], list):
+                    mine[-1].extend(part)
+                else:
+                    mine.append(list(part))
         self.rejects.extend(other.rejects)
+
+    def row_count(self, entity: str) -> int:
+        return sum(len(part) if isinstance(part, list) else part.num_rows for part in self._parts.get(entity, []))
 
     @property
     def raw_rows(self) -> int:
-        return sum(len(rows) for rows in self.records.values()) + len(self.rejects)
+        return sum(self.row_count(entity) for entity in self._parts) + len(self.rejects)
+
+    @property
+    def arrow_rows(self) -> int:
+        """Records held as Arrow tables."""
+        return sum(part.num_rows for parts in self._parts.values() for part in parts if not isinstance(part, list))
+
+    @property
+    def arrow_bytes(self) -> int:
+        """Memory held by the Arrow parts (dict parts are not counted)."""
+        return sum(part.nbytes for parts in self._parts.values() for part in parts if not isinstance(part, list))
 
 
 @dataclass(frozen=True)

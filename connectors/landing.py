@@ -17,11 +17,13 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -67,14 +69,48 @@ def ensure_schema_files(home: Path) -> None:
             _write_parquet(schemas.QUARANTINE.empty_table(), path)
 
 
-def records_table(entity: str, records: list[dict[str, Any]], load_id: str, source: str) -> pa.Table:
+def records_table(
+    entity: str, records: list[dict[str, Any]], load_id: str, source: str, first_row: int = 0
+) -> pa.Table:
     """Canonical records → an Arrow table of the landed schema, numbering rows within the load."""
     schema = schemas.full_schema(entity)
     rows = [
         {**record, "_load_id": load_id, "_row": index, "_source": source}
-        for index, record in enumerate(records)
+        for index, record in enumerate(records, start=first_row)
     ]
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def arrow_records_table(entity: str, table: pa.Table, load_id: str, source: str, first_row: int = 0) -> pa.Table:
+    """A parser's Arrow table (the entity's columns, ``_source_file``, ``_source_line``) → the landed
+    schema, numbering rows within the load. Columns are matched by name and cast to the schema's
+    types; a missing or uncastable column is an error, as with dict records."""
+    schema = schemas.full_schema(entity)
+    rows = table.num_rows
+    columns = []
+    for column in schema:
+        if column.name == "_load_id":
+            columns.append(pa.repeat(pa.scalar(load_id, pa.string()), rows))
+        elif column.name == "_row":
+            columns.append(pa.array(np.arange(first_row, first_row + rows, dtype=np.int64)))
+        elif column.name == "_source":
+            columns.append(pa.repeat(pa.scalar(source, pa.string()), rows))
+        else:
+            columns.append(table.column(column.name).cast(column.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def landed_tables(result: ParseResult, entity: str, load_id: str, source: str) -> Iterator[pa.Table]:
+    """The result's records of ``entity`` in the landed schema, part by part, rows numbered across
+    parts in arrival order."""
+    first_row = 0
+    for part in result.parts(entity):
+        if isinstance(part, list):
+            table = records_table(entity, part, load_id, source, first_row)
+        else:
+            table = arrow_records_table(entity, part, load_id, source, first_row)
+        first_row += table.num_rows
+        yield table
 
 
 def rejects_table(rejects: list[Reject], load_id: str, source: str) -> pa.Table:
@@ -121,11 +157,12 @@ def write_load(
     try:
         digest = hashlib.sha256()
         entities: dict[str, int] = {}
-        for entity in sorted(result.records):
-            table = records_table(entity, result.records[entity], load_id, source)
-            _write_parquet(table, tmp / f"{entity}.parquet")
-            entities[entity] = table.num_rows
-            digest.update((tmp / f"{entity}.parquet").read_bytes())
+        for entity in sorted(result.entities):
+            path = tmp / f"{entity}.parquet"
+            entities[entity] = _write_parquet_parts(
+                landed_tables(result, entity, load_id, source), schemas.full_schema(entity), path
+            )
+            digest.update(path.read_bytes())
         pause_point("extract")  # crash tests: a half-written load
         _write_parquet(rejects_table(result.rejects, load_id, source), tmp / REJECTS_FILE)
         manifest = {
@@ -178,6 +215,32 @@ def remove_incomplete(home: Path) -> list[Path]:
 def read_entity(load: Load, entity: str) -> pa.Table | None:
     path = load.path / f"{entity}.parquet"
     return pq.read_table(path) if path.exists() else None
+
+
+ROW_GROUP_ROWS = 128 * 1024
+
+
+def _write_parquet_parts(tables: Iterator[pa.Table], schema: pa.Schema, path: Path) -> int:
+    """Write tables of one schema as one Parquet file, streaming: small parts are gathered into row
+    groups of about ``ROW_GROUP_ROWS``, so memory holds one part and one row group, not the file."""
+    rows = 0
+    pending: list[pa.Table] = []
+    pending_rows = 0
+    with open(path, "wb") as handle:
+        with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+            for table in tables:
+                pending.append(table)
+                pending_rows += table.num_rows
+                if pending_rows >= ROW_GROUP_ROWS:
+                    writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
+                    rows += pending_rows
+                    pending, pending_rows = [], 0
+            if pending or rows == 0:
+                writer.write_table(pa.concat_tables(pending) if pending else schema.empty_table())
+                rows += pending_rows
+        handle.flush()
+        os.fsync(handle.fileno())
+    return rows
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

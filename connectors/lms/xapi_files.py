@@ -1,8 +1,15 @@
 """`xapi_files`: xAPI 1.0.3 / 2.0 statements dropped as files (DESIGN §3).
 
 `*.json` holds one statement, an array of statements or an LRS response `{"statements": [...]}`;
-`*.jsonl` holds one statement per line and is streamed, so a file of millions of lines never sits in
-memory as text. `raw` keeps the whole source statement as compact JSON.
+`*.jsonl` holds one statement per line and is read in blocks, so a file of millions of lines never
+sits in memory whole. `raw` keeps the whole source statement: for JSON Lines the line as it stands in
+the file (without surrounding whitespace), for a JSON document the statement as compact JSON.
+
+JSON Lines go through the columnar path (`connectors/lms/xapi_columnar.py`: Arrow parses and maps
+blocks of statements, calling the functions below once per distinct value) and only what it cannot
+map for certain through the per-record path here (`parse_line`); both give the same records and
+rejects (`tests/unit/connectors/test_xapi_columnar.py`). `XapiFilesParser(columnar=False)` is the
+per-record path alone.
 """
 
 from __future__ import annotations
@@ -95,7 +102,11 @@ def agent_ref(agent: Any) -> str | None:
 
 def authority_ref(stmt: dict[str, Any]) -> str | None:
     """Who vouches for the statement: the authority agent, or for an OAuth Group its first member."""
-    authority = stmt.get("authority")
+    return authority_agent_ref(stmt.get("authority"))
+
+
+def authority_agent_ref(authority: Any) -> str | None:
+    """`authority_ref` of the statement's ``authority`` value itself."""
     ref = agent_ref(authority)
     if ref is None and isinstance(authority, dict) and isinstance(authority.get("member"), list):
         ref = next((r for m in authority["member"] if (r := agent_ref(m))), None)
@@ -127,8 +138,76 @@ def _timestamp(stmt: dict[str, Any], key: str) -> Any:
     return parse_timestamp(value, key)
 
 
-def record_from_statement(stmt: Any) -> dict[str, Any]:
-    """One xAPI statement → the values of an `lms.learning_record` (raises `FieldError`)."""
+# The mapping of one statement, field by field: `record_from_statement` applies them in order to one
+# statement; the columnar path (`connectors/lms/xapi_columnar.py`) applies the same functions once
+# per distinct value of a column, so both paths map every value with the same code.
+
+
+def learner_of(actor: Any) -> str:
+    learner_ref = agent_ref(actor)
+    if learner_ref is None:
+        raise _missing("learner_ref", "the actor has no mbox, mbox_sha1sum, account or openid")
+    return learner_ref
+
+
+def verb_of(verb: Any) -> str:
+    verb_id = verb.get("id") if isinstance(verb, dict) else None
+    if not isinstance(verb_id, str) or not verb_id.strip():
+        raise _missing("verb", "the statement has no verb.id")
+    return verb_name(verb_id.strip())
+
+
+def target_of(verb_text: str, obj: Any) -> tuple[str | None, str | None, str | None]:
+    """The object → (course_ref, activity_id, voids_record_id)."""
+    if not isinstance(obj, dict):
+        raise _missing("course_ref", "the statement has no object")
+    object_type = obj.get("objectType") or "Activity"
+    object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    if verb_text == "voided" and object_type == "StatementRef":
+        if not object_id:
+            raise _missing("voids_record_id", "the voiding statement's StatementRef has no id")
+        return None, None, object_id
+    if object_type == "Activity" and object_id:
+        return last_segment(object_id), object_id, None
+    raise _missing("course_ref", f"the object is a {object_type} without an activity id, not a course")
+
+
+def result_values(result: Any) -> tuple[bool | None, bool | None, float | None, float | None]:
+    """The statement's ``result`` → (success, completion, score_scaled, duration_seconds); a result
+    that is not an object counts as empty."""
+    result = result if isinstance(result, dict) else {}
+    scaled = _object(result, "score").get("scaled")
+    if scaled is not None and (isinstance(scaled, bool) or not isinstance(scaled, int | float)):
+        raise FieldError("parse.invalid_number", "result.score.scaled", scaled, f"{scaled!r} is not a number")
+    duration = result.get("duration")
+    return (
+        _bool(result, "success"),
+        _bool(result, "completion"),
+        None if scaled is None else float(scaled),
+        None if duration is None else duration_seconds(duration),
+    )
+
+
+def platform_of(context: dict[str, Any]) -> str | None:
+    platform = context.get("platform")
+    return platform.strip() if isinstance(platform, str) and platform.strip() else None
+
+
+def registration_of(context: dict[str, Any]) -> str | None:
+    registration = context.get("registration")
+    return registration if isinstance(registration, str) else None
+
+
+def source_system_of(origin: str | None) -> str:
+    return f"xapi:{origin}" if origin else "xapi"
+
+
+def record_from_statement(stmt: Any, raw: str | None = None) -> dict[str, Any]:
+    """One xAPI statement → the values of an `lms.learning_record` (raises `FieldError`).
+
+    ``raw`` is the statement's source text when there is one (a JSON Lines line); without it the
+    statement is re-serialised as compact JSON.
+    """
     if not isinstance(stmt, dict):
         raise FieldError(
             "parse.invalid_statement", None, None, f"expected a statement object, found {type(stmt).__name__}"
@@ -141,32 +220,9 @@ def record_from_statement(stmt: Any) -> dict[str, Any]:
     record_id = stmt.get("id")
     if not isinstance(record_id, str) or not record_id.strip():
         raise _missing("record_id", "the statement has no id")
-
-    learner_ref = agent_ref(stmt.get("actor"))
-    if learner_ref is None:
-        raise _missing("learner_ref", "the actor has no mbox, mbox_sha1sum, account or openid")
-
-    verb = stmt.get("verb")
-    verb_id = verb.get("id") if isinstance(verb, dict) else None
-    if not isinstance(verb_id, str) or not verb_id.strip():
-        raise _missing("verb", "the statement has no verb.id")
-    verb_text = verb_name(verb_id.strip())
-
-    obj = stmt.get("object")
-    if not isinstance(obj, dict):
-        raise _missing("course_ref", "the statement has no object")
-    object_type = obj.get("objectType") or "Activity"
-    object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-    course_ref = activity_id = voids = None
-    if verb_text == "voided" and object_type == "StatementRef":
-        voids = object_id
-        if not voids:
-            raise _missing("voids_record_id", "the voiding statement's StatementRef has no id")
-    elif object_type == "Activity" and object_id:
-        activity_id = object_id
-        course_ref = last_segment(object_id)
-    else:
-        raise _missing("course_ref", f"the object is a {object_type} without an activity id, not a course")
+    learner_ref = learner_of(stmt.get("actor"))
+    verb_text = verb_of(stmt.get("verb"))
+    course_ref, activity_id, voids = target_of(verb_text, stmt.get("object"))
 
     occurred_at = _timestamp(stmt, "timestamp")
     stored_at = _timestamp(stmt, "stored")
@@ -175,18 +231,8 @@ def record_from_statement(stmt: Any) -> dict[str, Any]:
     if occurred_at is None:
         raise _missing("occurred_at", "the statement has neither timestamp nor stored")
 
-    result = _object(stmt, "result")
-    score = _object(result, "score")
-    scaled = score.get("scaled")
-    if scaled is not None and (isinstance(scaled, bool) or not isinstance(scaled, int | float)):
-        raise FieldError("parse.invalid_number", "result.score.scaled", scaled, f"{scaled!r} is not a number")
-    duration = result.get("duration")
-
+    success, completion, score_scaled, duration = result_values(stmt.get("result"))
     context = _object(stmt, "context")
-    registration = context.get("registration")
-    platform = context.get("platform")
-    origin = platform.strip() if isinstance(platform, str) and platform.strip() else authority_ref(stmt)
-
     return {
         "record_id": record_id.strip(),
         "learner_ref": learner_ref,
@@ -195,14 +241,14 @@ def record_from_statement(stmt: Any) -> dict[str, Any]:
         "verb": verb_text,
         "occurred_at": occurred_at,
         "stored_at": stored_at,
-        "success": _bool(result, "success"),
-        "completion": _bool(result, "completion"),
-        "score_scaled": None if scaled is None else float(scaled),
-        "duration_seconds": None if duration is None else duration_seconds(duration),
-        "registration": registration if isinstance(registration, str) else None,
+        "success": success,
+        "completion": completion,
+        "score_scaled": score_scaled,
+        "duration_seconds": duration,
+        "registration": registration_of(context),
         "voids_record_id": voids,
-        "source_system": f"xapi:{origin}" if origin else "xapi",
-        "raw": compact_json(stmt),
+        "source_system": source_system_of(platform_of(context) or authority_ref(stmt)),
+        "raw": compact_json(stmt) if raw is None else raw,
     }
 
 
@@ -218,7 +264,7 @@ def _statements(document: Any) -> list[Any]:
 
 def _add(result: ParseResult, source_file: str, line: int, stmt: Any, text: str | None) -> None:
     try:
-        values = record_from_statement(stmt)
+        values = record_from_statement(stmt, raw=text)
     except FieldError as error:
         source = text if text is not None else compact_json(stmt)
         result.rejects.append(reject_from(error, ENTITY, source_file, line, source))
@@ -251,10 +297,29 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         raise SourceError(f"{path.name}: cannot read: {exc.strerror or exc}") from None
 
 
+def parse_line(result: ParseResult, source_file: str, number: int, line: str) -> None:
+    """One line of a JSON Lines file → a record or a reject in ``result`` (a blank line: nothing)."""
+    text = line.strip()
+    if not text:
+        return
+    try:
+        stmt = json.loads(text)
+    except json.JSONDecodeError as error:
+        result.rejects.append(_malformed(source_file, number, error, text))
+        return
+    _add(result, source_file, number, stmt, text)
+
+
 class XapiFilesParser:
+    """``columnar`` (the default) reads JSON Lines through ``connectors/lms/xapi_columnar.py``;
+    ``XapiFilesParser(columnar=False)`` is the per-record path alone (same records and rejects)."""
+
     kind: str = "xapi_files"
     entities: tuple[str, ...] = (ENTITY,)
     patterns: tuple[str, ...] = ("*.json", "*.jsonl")
+
+    def __init__(self, columnar: bool = True) -> None:
+        self.columnar = columnar
 
     def parse(self, path: Path, context: ParseContext) -> ParseResult:
         if path.suffix.lower() == ".jsonl":
@@ -262,17 +327,15 @@ class XapiFilesParser:
         return self.parse_json(path)
 
     def parse_jsonl(self, path: Path) -> ParseResult:
+        if self.columnar:
+            from connectors.lms import xapi_columnar
+
+            fast = xapi_columnar.parse_jsonl(path)
+            if fast is not None:
+                return fast
         result = ParseResult()
         for number, line in _lines(path):
-            text = line.strip()
-            if not text:
-                continue
-            try:
-                stmt = json.loads(text)
-            except json.JSONDecodeError as error:
-                result.rejects.append(_malformed(path.name, number, error, text))
-                continue
-            _add(result, path.name, number, stmt, text)
+            parse_line(result, path.name, number, line)
         return result
 
     def parse_json(self, path: Path) -> ParseResult:
