@@ -413,12 +413,8 @@ def publish(config: Config, run_id: str) -> PublishResult:
         names = mart_tables(con, "marts" + BUILD_SUFFIX)
         if not names:
             raise WarehouseError(f"the build has no tables in schema marts{BUILD_SUFFIX} ({describe()})")
-        tables = {
-            name: con.execute(sql.SQL("select count(*) from {}.{}").format(
-                sql.Identifier("marts" + BUILD_SUFFIX), sql.Identifier(name))).fetchone()[0]  # type: ignore[index]
-            for name in names
-        }  # fmt: skip
         checksums = {name: table_checksum(con, "marts" + BUILD_SUFFIX, name) for name in names}
+        tables = {name: int(checksum.split(":", 1)[0]) for name, checksum in checksums.items()}  # rows:md5
         pause_point("publish")  # crash tests: audited, not yet swapped in
         _swap(con, BUILD_SUFFIX, PREVIOUS_SUFFIX)
     return PublishResult(describe() + " (schema marts)", run_id, tables, checksums, {})
