@@ -87,6 +87,8 @@ class Lrs:
                 str(self.state_dir),
             ]
         else:
+            preload = f"--require {Path(__file__).with_name('ll_time_ordered_ids.js')}"  # why: in that file
+            env["NODE_OPTIONS"] = f"{env.get('NODE_OPTIONS', '')} {preload}".strip()
             command = [str(SHARED / "tools" / "ll_lrs_start.sh"), str(self.port), str(self.state_dir)]
         started = time.perf_counter()
         try:
