@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from flows.config import DEMO_SOURCES, load_config, write_demo_config
 from flows.demo import generate
 from flows.nightly import RunFailed, nightly_sync
+from flows.pipeline import DBT_PROJECT_DIR, dbt_env
 from flows.publish import published_checksums
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +55,34 @@ def test_run_succeeds_and_publishes_every_mart(enterprise):
     ):  # fmt: skip
         assert tables[mart] > 0, mart
         assert (enterprise["config"].exports / f"{mart}.parquet").exists()
+
+
+def test_dbt_unit_tests_pass_on_the_nights_build(enterprise, tmp_path):
+    """The nightly build leaves dbt's unit tests out (flows/pipeline.UNIT_TESTS_ENV): here they run,
+    every one, against a copy of that build (their fixtures take column types from its relations)."""
+    declared = {
+        test["name"]
+        for path in (DBT_PROJECT_DIR / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests") or []
+    }
+    nightly_build = Path(enterprise["record"]["build"]["build_db"])
+    build_db = tmp_path / nightly_build.name  # the same catalog name: its views name it
+    shutil.copy(nightly_build, build_db)
+    command = [
+        str(Path(sys.executable).parent / "dbt"), "test", "--select", "test_type:unit",
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(tmp_path / "dbt"), "--log-path", str(tmp_path / "dbt"),
+        "--vars", json.dumps({"as_of": AS_OF.isoformat()}),
+    ]  # fmt: skip
+    env = dbt_env(enterprise["config"], build_db)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    results = json.loads((tmp_path / "dbt" / "run_results.json").read_text())["results"]
+    ran = {result["unique_id"].split(".")[-1]: result["status"] for result in results}
+    assert len(declared) >= 20 and set(ran) == declared, done.stdout[-2000:]
+    assert set(ran.values()) == {"pass"} and done.returncode == 0, done.stdout[-2000:]
+    nightly_results = nightly_build.parent / "dbt" / nightly_build.stem.removeprefix("build-") / "run_results.json"
+    nightly = [result["unique_id"] for result in json.loads(nightly_results.read_text())["results"]]
+    assert len(nightly) > 100 and not [node for node in nightly if node.startswith("unit_test.")]
 
 
 def test_planted_compliance_statuses(enterprise):

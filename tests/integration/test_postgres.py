@@ -19,7 +19,7 @@ import pytest
 from equivalence import compare, duckdb_tables, postgres_tables
 from psycopg import errors, sql
 
-from flows import postgres
+from flows import pipeline, postgres
 from flows.cli import main
 from flows.config import load_config, write_demo_config
 from flows.demo import generate
@@ -58,6 +58,7 @@ def monkeypatch_module():
 def built(tmp_path_factory, prefect_harness, database, monkeypatch_module):
     """The demo built on DuckDB, then on Postgres from the same landing zone."""
     root = tmp_path_factory.mktemp("engines")
+    monkeypatch_module.setenv(pipeline.UNIT_TESTS_ENV, "1")  # the dbt unit tests too, on both engines
     generate(root / "demo", as_of=AS_OF, seed=11, employees=120, months=6, vendors=4)
     config_path = write_demo_config(root / "demo", home=root / "home")
     on_duckdb = nightly_sync(as_of=AS_OF, config_path=str(config_path))
