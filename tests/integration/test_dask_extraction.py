@@ -19,72 +19,18 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
+from homes import comparable_marts, landed_rows, write_config
 from prefect import flow
 
 from connectors import landing
 from flows.config import DEMO_SOURCES, ConfigError, Extraction, load_config, parse_config
 from flows.demo import generate
 from flows.nightly import RunFailed, extract, extraction_runner, nightly_sync
-from flows.publish import mart_tables, table_checksum
 
 pytestmark = pytest.mark.integration
 
 AS_OF = date(2026, 11, 28)
-# When the pipeline did something, not what the data says: differs between two homes by design.
-RUN_TIME_COLUMNS = {"started_at", "finished_at", "landed_at", "loaded_at", "built_at", "published_at", "checked_at"}
-RUN_ID = r"[0-9]{8}T[0-9]{12}Z"  # load ids are <run-id-like timestamp>-<source>
-
-
-def write_config(demo: Path, folder: Path, extra: str = "", sources: tuple[str, ...] = tuple(DEMO_SOURCES)) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = [f"home: {folder / 'home'}", f"reference_dir: {demo / 'reference'}", "timezone: Europe/London", extra]
-    lines += ["sources:"] + [
-        f"  - {{name: {name}, kind: {DEMO_SOURCES[name][0]}, path: {demo / 'drops' / DEMO_SOURCES[name][1]}}}"
-        for name in sources
-    ]
-    path = folder / "trainops.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def comparable_marts(marts_db: Path) -> dict[str, str]:
-    """Checksums of every published mart with load/run ids reduced to their source and run-time
-    columns left out, so two homes that landed the same data compare equal."""
-    with duckdb.connect(str(marts_db), read_only=True) as con:
-        catalog = con.execute("select current_database()").fetchone()[0]
-        result = {}
-        for table in mart_tables(con, catalog, "main"):
-            columns = con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_catalog = ? and table_name = ? order by ordinal_position",
-                [catalog, table],
-            ).fetchall()
-            select = [
-                f"regexp_replace(\"{name}\", '{RUN_ID}', '<id>', 'g') as \"{name}\""
-                if kind == "VARCHAR"
-                else f'"{name}"'
-                for name, kind in columns
-                if name not in RUN_TIME_COLUMNS
-            ]
-            result[table] = table_checksum(con, f'(select {", ".join(select)} from main."{table}")')
-    return result
-
-
-def landed_rows(home: Path) -> Counter:
-    """(source, entity, file, line) of every landed raw row — records and parse rejects."""
-    counts: Counter = Counter()
-    for load in landing.list_loads(home):
-        for entity in load.manifest["entities"]:
-            table = landing.read_entity(load, entity).select(["_source_file", "_source_line"])
-            counts.update((load.source, entity, *row.values()) for row in table.to_pylist())
-        rejects = landing.read_entity(load, landing.REJECTS_FILE.removesuffix(".parquet"))
-        counts.update(
-            (load.source, "reject", *row.values())
-            for row in rejects.select(["_source_file", "_source_line"]).to_pylist()
-        )
-    return counts
 
 
 def task_runs_of(config_path: Path) -> list:
