@@ -6,6 +6,7 @@ extract (per source) → validate (per landed load) → dbt build into a fresh f
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -234,10 +235,21 @@ def dbt_env(config: Config, build_db: Path) -> dict[str, str]:
     return env
 
 
+def release_memory() -> None:
+    """Give the memory that extraction and validation freed back to the OS (Arrow's pool, then the C
+    heap's per-thread arenas, which glibc keeps otherwise), so it is not held beside the dbt build."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> BuildResult:
     """``dbt build`` (models and tests) into a fresh DuckDB file; published marts are untouched.
 
     ``extra_vars`` adds dbt vars (a backfill widens the compliance history to its range)."""
+    release_memory()
     config.warehouse.mkdir(parents=True, exist_ok=True)
     build_db = config.warehouse / f"build-{run_id}.duckdb"
     target_path = config.warehouse / "dbt" / run_id
