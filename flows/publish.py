@@ -63,7 +63,7 @@ def publish(config: Config, build_db: Path, run_id: str) -> PublishResult:
         for name in names:
             con.execute(f'create table main."{name}" as select * from build.{PUBLISHED_SCHEMA}."{name}"')
             checksums[name] = table_checksum(con, f'main."{name}"')
-            tables[name] = int(checksums[name].split(":", 1)[0])  # the checksum's "rows:md5"
+            tables[name] = int(checksums[name].split(":", 1)[0])  # the checksum is "rows:digest"
         con.execute("detach build")
         exports = _export_parquet(con, config.exports, names, run_id)
         con.execute("checkpoint")
