@@ -8,6 +8,7 @@ nothing else.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from datetime import date
@@ -82,6 +83,14 @@ def test_marts_equal_on_duckdb_and_postgres(built):
     # the headline figures of the run report agree too (money as exact text)
     assert built["postgres"]["figures"]["billed"] == built["duckdb"]["figures"]["billed"]
     assert built["postgres"]["figures"]["overdue"] == built["duckdb"]["figures"]["overdue"]
+
+
+def test_dbt_unit_tests_ran_in_both_builds(built):
+    """TRAINOPS_DBT_UNIT_TESTS=1 (set by ``built``) puts dbt's unit tests back into the nightly build."""
+    for engine in ("duckdb", "postgres"):
+        results = built["config"].warehouse / "dbt" / built[engine]["run_id"] / "run_results.json"
+        ran = [r for r in json.loads(results.read_text())["results"] if r["unique_id"].startswith("unit_test.")]
+        assert len(ran) >= 20 and {r["status"] for r in ran} == {"pass"}, engine
 
 
 def test_comparison_catches_a_changed_amount(built):
