@@ -244,10 +244,7 @@ def _write_parquet_parts(tables: Iterator[pa.Table], schema: pa.Schema, path: Pa
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    with open(path, "wb") as handle:
-        pq.write_table(table, handle, compression="zstd")
-        handle.flush()
-        os.fsync(handle.fileno())
+    _write_parquet_parts(iter([table]), table.schema, path)
 
 
 def _fsync_dir(path: Path) -> None:

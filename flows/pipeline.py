@@ -6,6 +6,7 @@ extract (per source) → validate (per landed load) → dbt build into a fresh f
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import logging
@@ -239,10 +240,8 @@ def release_memory() -> None:
     """Give the memory that extraction and validation freed back to the OS (Arrow's pool, then the C
     heap's per-thread arenas, which glibc keeps otherwise), so it is not held beside the dbt build."""
     pa.default_memory_pool().release_unused()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
 
 
 def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> BuildResult:

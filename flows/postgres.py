@@ -84,26 +84,36 @@ def connect() -> Iterator[psycopg.Connection]:
 # load: landing zone → raw tables
 
 
-def _pg_type(arrow_type: pa.DataType) -> str:
+# Arrow → column types of a warehouse, one table per engine (flows/spark.py has Spark's); ``decimal``
+# and ``list`` are templates.
+POSTGRES_TYPES = {
+    "engine": "Postgres", "string": "text", "int64": "bigint", "integer": "integer", "boolean": "boolean",
+    "floating": "double precision", "decimal": "numeric({precision}, {scale})", "date": "date",
+    "timestamp_tz": "timestamptz", "timestamp": "timestamp", "list": "{item}[]",
+}  # fmt: skip
+
+
+def warehouse_type(arrow_type: pa.DataType, types: dict[str, str]) -> str:
+    """The column type, in ``types`` (e.g. ``POSTGRES_TYPES``), for an Arrow type of our schemas."""
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "text"
+        return types["string"]
     if pa.types.is_int64(arrow_type):
-        return "bigint"
+        return types["int64"]
     if pa.types.is_integer(arrow_type):
-        return "integer"
+        return types["integer"]
     if pa.types.is_boolean(arrow_type):
-        return "boolean"
+        return types["boolean"]
     if pa.types.is_floating(arrow_type):
-        return "double precision"
+        return types["floating"]
     if pa.types.is_decimal(arrow_type):
-        return f"numeric({arrow_type.precision}, {arrow_type.scale})"
+        return types["decimal"].format(precision=arrow_type.precision, scale=arrow_type.scale)
     if pa.types.is_date(arrow_type):
-        return "date"
+        return types["date"]
     if pa.types.is_timestamp(arrow_type):
-        return "timestamptz" if arrow_type.tz else "timestamp"
+        return types["timestamp_tz"] if arrow_type.tz else types["timestamp"]
     if pa.types.is_list(arrow_type):
-        return _pg_type(arrow_type.value_type) + "[]"
-    raise TypeError(f"no Postgres type for Arrow {arrow_type}")
+        return types["list"].format(item=warehouse_type(arrow_type.value_type, types))
+    raise TypeError(f"no {types['engine']} type for Arrow {arrow_type}")
 
 
 def _relation(entity: str) -> sql.Composed:
@@ -137,10 +147,11 @@ LOAD_COLUMN = {"landing.manifests": "load_id"}  # the column naming the load; `_
 def _create_raw_tables(con: psycopg.Connection) -> None:
     for entity, schema in RAW_TABLES.items():
         con.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(f"raw_{entity.split('.')[0]}")))
+        jsonb = {("landing.manifests", "entities")}
         columns = sql.SQL(", ").join(
             sql.SQL("{} {}").format(
                 sql.Identifier(field.name),
-                sql.SQL("jsonb" if (entity, field.name) == ("landing.manifests", "entities") else _pg_type(field.type)),
+                sql.SQL("jsonb" if (entity, field.name) in jsonb else warehouse_type(field.type, POSTGRES_TYPES)),
             )
             for field in schema
         )

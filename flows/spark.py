@@ -41,14 +41,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
 from connectors import landing, schemas
 from flows.config import Config, load_config
 from flows.pipeline import DBT_PROJECT_DIR, dbt_env
-from flows.postgres import RAW_TABLES, reference_columns
+from flows.postgres import RAW_TABLES, reference_columns, warehouse_type
 
 SPARK_DIR_ENV = "TRAINOPS_SPARK_DIR"
 MANIFEST_COLUMNS = (
@@ -102,26 +101,11 @@ def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _spark_type(arrow_type: pa.DataType) -> str:
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "string"
-    if pa.types.is_int64(arrow_type):
-        return "bigint"
-    if pa.types.is_integer(arrow_type):
-        return "int"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if pa.types.is_floating(arrow_type):
-        return "double"
-    if pa.types.is_decimal(arrow_type):
-        return f"decimal({arrow_type.precision}, {arrow_type.scale})"
-    if pa.types.is_date(arrow_type):
-        return "date"
-    if pa.types.is_timestamp(arrow_type):
-        return "timestamp" if arrow_type.tz else "timestamp_ntz"
-    if pa.types.is_list(arrow_type):
-        return f"array<{_spark_type(arrow_type.value_type)}>"
-    raise TypeError(f"no Spark type for Arrow {arrow_type}")
+SPARK_TYPES = {
+    "engine": "Spark", "string": "string", "int64": "bigint", "integer": "int", "boolean": "boolean",
+    "floating": "double", "decimal": "decimal({precision}, {scale})", "date": "date",
+    "timestamp_tz": "timestamp", "timestamp": "timestamp_ntz", "list": "array<{item}>",
+}  # fmt: skip
 
 
 def raw_table_statements(config: Config) -> list[str]:
@@ -133,7 +117,8 @@ def raw_table_statements(config: Config) -> list[str]:
     def parquet(entity: str, glob: str) -> None:
         source, table = entity.split(".", 1)
         columns = ", ".join(
-            f"cast(`{field.name}` as {_spark_type(field.type)}) as `{field.name}`" for field in RAW_TABLES[entity]
+            f"cast(`{field.name}` as {warehouse_type(field.type, SPARK_TYPES)}) as `{field.name}`"
+            for field in RAW_TABLES[entity]
         )
         statements.append(f"create or replace view raw_{source}.{table} as select {columns} from parquet.{_path(glob)}")
 
@@ -181,7 +166,7 @@ def _copy_parse_rejects(spark: Any, config: Config) -> int:
         columns = [table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows
                    for name in schema.names]  # fmt: skip
         rows += zip(*columns, strict=True)
-    ddl = ", ".join(f"`{field.name}` {_spark_type(field.type)}" for field in schema)
+    ddl = ", ".join(f"`{field.name}` {warehouse_type(field.type, SPARK_TYPES)}" for field in schema)
     spark.sql("drop table if exists raw_quarantine.parse_rejects")
     spark.createDataFrame(rows, ddl).write.saveAsTable("raw_quarantine.parse_rejects")
     return len(rows)

@@ -130,3 +130,13 @@ def spark_tables(spark: Any, schemas: tuple[str, ...] = COMPARED_SCHEMAS) -> Tab
             ]
             tables[f"{schema}.{table.name}"] = (frame.columns, rows)
     return tables
+
+
+def with_one_cent_more(tables: Tables, relation: str = "marts.fct_invoice_line_reconciliation") -> Tables:
+    """``tables`` with the first row's ``billed_amount`` of ``relation`` one cent higher: the change
+    ``compare`` must report (the tests show with it that the equivalence test can fail)."""
+    columns, rows = tables[relation]
+    at = columns.index("billed_amount")
+    changed = [tuple(v + Decimal("0.01") if i == at and j == 0 else v for i, v in enumerate(row))
+               for j, row in enumerate(rows)]  # fmt: skip
+    return {**tables, relation: (columns, changed)}
