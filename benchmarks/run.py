@@ -112,13 +112,16 @@ TARGETS = {  # figure → (comparison, bound, what the issue asks)
 def generator_digest() -> str:
     import hashlib
 
-    return hashlib.sha256((REPO / "flows" / "demo.py").read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "demo").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def ensure_generated(scale: Scale, log: Callable[[str], None], reuse: bool = False) -> tuple[Path, float | None]:
     """The scale's generated demo, reused while the generator and parameters are unchanged (or,
     with ``reuse``, while the parameters are)."""
-    from flows.demo import generate
+    from demo import generate
 
     target = OUT / scale.name / "generated"
     key = {
@@ -146,7 +149,7 @@ def ensure_generated(scale: Scale, log: Callable[[str], None], reuse: bool = Fal
 def fresh_work(scale: Scale, generated: Path) -> Path:
     """A working copy of the generated demo (hard links: instant, and the cache stays untouched
     because files are only ever added or replaced, never written in place)."""
-    from flows.config import write_demo_config
+    from pipeline.config import write_demo_config
 
     work = OUT / scale.name / "work"
     shutil.rmtree(work, ignore_errors=True)
@@ -359,12 +362,13 @@ class StageTimer:
         setattr(module, name, timed)
 
     def install(self) -> None:
-        from flows import pipeline, publish
+        from pipeline import steps
+        from warehouse import dbt, duckdb_target
 
-        self.wrap(pipeline, "extract_source", "extract", label=lambda config, source, *rest, **kw: source.name)
-        self.wrap(pipeline, "validate_pending", "validate")
-        self.wrap(pipeline, "build_marts", "build")
-        self.wrap(publish, "publish", "publish")
+        self.wrap(steps, "extract_source", "extract", label=lambda config, source, *rest, **kw: source.name)
+        self.wrap(steps, "validate_pending", "validate")
+        self.wrap(dbt, "build_marts", "build")
+        self.wrap(duckdb_target, "publish", "publish")
 
     def stages(self) -> dict[str, float]:
         """Wall time per stage: first start to last end (extract runs sources concurrently)."""
@@ -487,7 +491,7 @@ def _nightly(work: Path, as_of: date, engine: str, cli_argv: list[str] | None = 
     """One night (``nightly_sync``), or with ``cli_argv`` one ``trainops`` command (the backfill),
     timed with the Prefect server warm and the heavy libraries imported."""
     import flows  # noqa: F401  (telemetry off before Prefect is imported)
-    from flows.config import load_config
+    from pipeline.config import load_config
 
     config_path = work / "demo" / "trainops.yaml"
     config = load_config(config_path)
@@ -500,6 +504,7 @@ def _nightly(work: Path, as_of: date, engine: str, cli_argv: list[str] | None = 
         from prefect import flow
 
         from flows import nightly
+        from pipeline.lifecycle import RunFailed
 
         @flow(name="bench-warm-up")
         def warm_up() -> int:
@@ -509,17 +514,18 @@ def _nightly(work: Path, as_of: date, engine: str, cli_argv: list[str] | None = 
         sampler = StackSampler(timer).start()
         started = time.perf_counter()
         if cli_argv is not None:
-            from flows import cli, summary
+            from flows import cli
+            from pipeline import lifecycle
 
             code = cli.main(cli_argv)
             seconds = time.perf_counter() - started
-            records = summary.read_run_records(config.home, limit=1)
+            records = lifecycle.read_run_records(config.home, limit=1)
             record = dict(records[0]) if records else {}
             record["status"] = "success" if code == 0 else f"exit {code}: {record.get('status')}"
         else:
             try:
                 record = nightly.nightly_sync(as_of=as_of, config_path=str(config_path))
-            except nightly.RunFailed as exc:
+            except RunFailed as exc:
                 record = exc.record
             seconds = time.perf_counter() - started
     else:
@@ -574,22 +580,24 @@ def run_steps(config: Any, as_of: date) -> dict[str, Any]:
     from concurrent.futures import ThreadPoolExecutor
     from dataclasses import asdict
 
-    from flows import pipeline, publish, summary
+    from pipeline import lifecycle, steps
+    from reports import summary
+    from warehouse import dbt, duckdb_target
 
-    run_id = pipeline.new_run_id()
+    run_id = lifecycle.new_run_id()
     record: dict[str, Any] = {"run_id": run_id, "as_of": as_of.isoformat(), "status": "running"}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(pipeline.extract_source, config, source) for source in config.sources]
+        futures = [pool.submit(steps.extract_source, config, source) for source in config.sources]
         record["sources"] = [asdict(future.result()) for future in futures]
-    validation = pipeline.validate_pending(config)
+    validation = steps.validate_pending(config)
     record["validation"] = asdict(validation) | {"results": len(validation.results)}
     if validation.critical:
         return record | {"status": "failed", "error": validation.critical[0]}
-    build = pipeline.build_marts(config, as_of, run_id)
+    build = dbt.build_marts(config, as_of, run_id)
     record["build"] = asdict(build)
     if not build.success:
         return record | {"status": "failed", "error": "; ".join(build.failures[:3])}
-    published = publish.publish(config, build.build_db, run_id)
+    published = duckdb_target.publish(config, build.build_db, run_id)
     record["published"] = asdict(published)
     record["figures"] = summary.headline_figures(published.marts_db)
     return record | {"status": "success"}
@@ -622,8 +630,8 @@ def phase_backfill(work: Path, as_of: date, engine: str) -> dict[str, Any]:
 def phase_xapi_extract(work: Path) -> dict[str, Any]:
     """Our extract+land of the xAPI JSON Lines, alone: parse, map, write the landing load."""
     import flows  # noqa: F401
-    from flows import pipeline
-    from flows.config import load_config
+    from pipeline import steps
+    from pipeline.config import load_config
 
     home = work / "xapi_home"
     shutil.rmtree(home, ignore_errors=True)
@@ -640,7 +648,7 @@ def phase_xapi_extract(work: Path) -> dict[str, Any]:
     # costs a thread that calls into Arrow thousands of times a second 7-20 % of its wall time, and
     # the peers it is compared with run without it. The cProfile of one file below is the profile.
     started = time.perf_counter()
-    summary = pipeline.extract_source(config, config.sources[0])
+    summary = steps.extract_source(config, config.sources[0])
     seconds = time.perf_counter() - started
     rows = sum(summary.rows.values()) + summary.rejects
     largest = max((work / "xapi_jsonl").glob("*.jsonl"), key=lambda path: path.stat().st_size)
@@ -1184,7 +1192,8 @@ def assemble(
         + (
             "Prefect flow flows.nightly.nightly_sync (server warm), stage times from timers around its step functions"
             if args.engine == "prefect"
-            else "plain step functions of flows/pipeline.py and flows/publish.py, sources extracted concurrently"
+            else "plain step functions of pipeline/steps.py, warehouse/dbt.py and warehouse/duckdb_target.py, "
+            "sources extracted concurrently"
         ),
         "machine": machine(),
         "parameters": {
@@ -1404,7 +1413,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--overlay", action="append", help="with --snapshot: a working-tree file to use (repeatable)")
     parser.add_argument(
-        "--reuse-data", action="store_true", help="use cached generated data even if flows/demo.py changed since"
+        "--reuse-data", action="store_true", help="use cached generated data even if the demo generator changed since"
     )
     parser.add_argument("--summarize", action="store_true", help="print a markdown table of all results and exit")
     parser.add_argument(

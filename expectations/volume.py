@@ -38,9 +38,7 @@ def previous_snapshot(earlier_loads: list[Load]) -> tuple[date, int] | None:
     return latest, sizes[latest]
 
 
-def roster_shrink(
-    table: pa.Table, earlier_loads: list[Load], max_shrink: float = MAX_ROSTER_SHRINK
-) -> list[str]:
+def roster_shrink(table: pa.Table, earlier_loads: list[Load], max_shrink: float = MAX_ROSTER_SHRINK) -> list[str]:
     """One line per snapshot that shrank by more than ``max_shrink`` against its predecessor."""
     sizes = snapshot_sizes(table)
     sizes.pop(None, None)  # type: ignore[call-overload]

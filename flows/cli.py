@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_logs(args.verbose)
     if getattr(args, "target", None):  # read by load_config, in this process and in the flow's
         os.environ["TRAINOPS_TARGET"] = args.target
-    from flows.config import ConfigError
+    from pipeline.config import ConfigError
 
     try:
         return COMMANDS[args.command](args)
@@ -125,8 +125,9 @@ def _quiet_logs(verbose: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
-    from flows.config import load_config
-    from flows.nightly import LockBusy, RunFailed, nightly_sync
+    from flows.nightly import nightly_sync
+    from pipeline.config import load_config
+    from pipeline.lifecycle import LockBusy, RunFailed
 
     config = load_config(config_path or args.config)  # fail fast, before Prefect starts
     try:
@@ -151,13 +152,14 @@ def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from flows import backfill
-    from flows.config import load_config
-    from flows.nightly import LockBusy, RunFailed
+    from pipeline import backfill_plan
+    from pipeline.config import load_config
+    from pipeline.lifecycle import LockBusy, RunFailed
 
     config = load_config(args.config)
-    plan = backfill.plan_backfill(config, args.start, args.end, args.source, args.chunk_days)  # fail fast
+    plan = backfill_plan.plan_backfill(config, args.start, args.end, args.source, args.chunk_days)  # fail fast
     if args.dry_run:
-        print(backfill.render_plan(backfill.describe_plan(config, plan)))
+        print(backfill_plan.render_plan(backfill_plan.describe_plan(config, plan)))
         return EXIT_OK
     backfill.progress_output = sys.stderr
     try:
@@ -183,9 +185,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from flows.config import DEMO_DIR, write_demo_config
-    from flows.demo import generate
-    from flows.nightly import business_today
+    from demo import generate
+    from pipeline.config import DEMO_DIR, write_demo_config
+    from pipeline.lifecycle import business_today
 
     as_of = args.as_of or business_today("Europe/London")
     out = Path.cwd() / DEMO_DIR
@@ -216,8 +218,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
-    from flows.config import load_config
-    from flows.status import render, report
+    from pipeline.config import load_config
+    from reports.status import render, report
 
     data = report(load_config(args.config))
     print(json.dumps(data, indent=2, default=str) if args.json else render(data))
@@ -227,8 +229,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_quarantine(args: argparse.Namespace) -> int:
     import json
 
-    from flows.config import load_config
-    from flows.quarantine import list_quarantine, release_for_reprocessing, summarize_quarantine
+    from pipeline.config import load_config
+    from pipeline.quarantine import list_quarantine, release_for_reprocessing, summarize_quarantine
 
     config = load_config(args.config)
     if args.reprocess:
@@ -268,10 +270,10 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from flows import postgres
-    from flows.config import load_config
-    from flows.nightly import run_lock
-    from flows.publish import rollback
+    from pipeline.config import load_config
+    from pipeline.lifecycle import run_lock
+    from warehouse import postgres_target as postgres
+    from warehouse.duckdb_target import rollback
 
     config = load_config(args.config)
     try:
@@ -312,9 +314,9 @@ def render_run(record: dict[str, Any]) -> str:
 
 
 def cmd_compliance(args: argparse.Namespace) -> int:
-    from flows import postgres
-    from flows.compliance import ComplianceLookupError, lookup, render
-    from flows.config import load_config
+    from pipeline.config import load_config
+    from reports.compliance import ComplianceLookupError, lookup, render
+    from warehouse import postgres_target as postgres
 
     config = load_config(args.config)
     try:

@@ -1,50 +1,32 @@
 """The nightly job as a Prefect flow: extract (sources concurrently) → validate → dbt build → publish.
 
 Also the ``rebuild-marts`` flow (validate → build → publish from landing, no extraction) and what
-every run shares (``tracked_run``): one writer at a time (``run_lock``), clean-up after a crashed run
-(``recover``), the run record ``trainops status`` reads, the summary artifact and the failure webhook.
-Tasks are thin wrappers around ``flows/pipeline.py`` and ``flows/publish.py``.
+every run shares (``tracked_run``): the lock and recovery of ``pipeline/lifecycle.py``, the run record
+``trainops status`` reads, the summary artifact and the failure webhook. Tasks are thin wrappers
+around ``pipeline/steps.py``, ``warehouse/dbt.py`` and the warehouse targets.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
-import shutil
 import socket
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from connectors import landing
 from connectors.base import SourceError
-from flows import notify, pipeline, postgres, publish, status, summary
-from flows.config import Config, Source, load_config
-
-KEEP_BUILDS = 2
-LOCK_FILE = ".trainops.lock"
-
-
-class RunFailed(Exception):
-    """The run stopped; the published marts are untouched. ``record`` says why."""
-
-    def __init__(self, message: str, record: dict[str, Any]):
-        super().__init__(message)
-        self.record = record
-
-
-class LockBusy(RuntimeError):
-    """Another run holds the home's lock (and did not release it within ``lock_wait``)."""
+from pipeline import lifecycle, steps
+from pipeline.config import Config, Source, load_config
+from pipeline.lifecycle import LockBusy, RunFailed, business_today, recover, run_lock
+from reports import notify, status, summary
+from warehouse import dbt, duckdb_target, postgres_target
 
 
 def _not_a_source_error(task: Any, task_run: Any, state: Any) -> bool:
@@ -61,8 +43,8 @@ def _not_a_source_error(task: Any, task_run: Any, state: Any) -> bool:
 # Retries (with backoff) only on the I/O tasks: extraction. Validation, the dbt build and the publish
 # are deterministic on local files: a retry would fail the same way.
 @task(retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_not_a_source_error)
-def extract(config: Config, source: Source) -> pipeline.ExtractSummary:
-    result = pipeline.extract_source(config, source)
+def extract(config: Config, source: Source) -> steps.ExtractSummary:
+    result = steps.extract_source(config, source)
     get_run_logger().info(
         "%s: %d new files, rows %s, %d parse rejects", source.name, result.files, result.rows, result.rejects
     )
@@ -70,131 +52,31 @@ def extract(config: Config, source: Source) -> pipeline.ExtractSummary:
 
 
 @task(name="validate-landed-loads")
-def validate(config: Config) -> pipeline.ValidationSummary:
-    return pipeline.validate_pending(config)
+def validate(config: Config) -> steps.ValidationSummary:
+    return steps.validate_pending(config)
 
 
 @task(name="dbt-build")
-def build(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> pipeline.BuildResult:
-    return pipeline.build_marts(config, as_of, run_id, extra_vars)
+def build(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> dbt.BuildResult:
+    return dbt.build_marts(config, as_of, run_id, extra_vars)
 
 
 @task(name="load-warehouse")
 def load_warehouse(config: Config) -> dict[str, int]:
     """Postgres target: copy new landed loads, validation results and reference data into raw tables."""
-    return postgres.load_raw(config)
+    return postgres_target.load_raw(config)
 
 
 @task(name="publish-marts")
-def publish_marts(config: Config, build_db: Path, run_id: str) -> publish.PublishResult | postgres.PublishResult:
+def publish_marts(
+    config: Config, build_db: Path, run_id: str
+) -> duckdb_target.PublishResult | postgres_target.PublishResult:
     if config.target == "postgres":
-        return postgres.publish(config, run_id)
-    return publish.publish(config, build_db, run_id)
-
-
-# -- one writer at a time ----------------------------------------------------------------------------
-
-
-def lock_holder(home: Path) -> str:
-    """Who holds the lock, as the holder wrote it (pid, run, flow, since)."""
-    try:
-        info = json.loads((home / LOCK_FILE).read_text() or "{}")
-    except (OSError, ValueError):
-        return "holder unknown"
-    if not info:
-        return "holder unknown"
-    return f"{info.get('flow', 'a run')} {info.get('run_id', '')} (pid {info.get('pid')}, since {info.get('since')})"
-
-
-@contextmanager
-def run_lock(
-    home: Path,
-    wait: float = 0.0,
-    *,
-    holder: dict[str, Any] | None = None,
-    on_wait: Callable[[str], None] | None = None,
-) -> Iterator[None]:
-    """One writer at a time per home. Waits up to ``wait`` seconds for another run's lock, then raises
-    ``LockBusy`` naming the holder; ``on_wait(holder)`` is called once when waiting starts."""
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / LOCK_FILE
-    with open(path, "a+") as handle:  # not "w": that would erase the holder's note before we own it
-        deadline = time.monotonic() + wait
-        announced = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    waited = f"waited {wait:g} s" if wait else "not waiting (lock_wait is 0)"
-                    raise LockBusy(
-                        f"another trainops run holds {path}: {lock_holder(home)}; {waited}. Try again later, "
-                        "or let runs queue with --lock-wait SECONDS / lock_wait in trainops.yaml"
-                    ) from None
-                if not announced and on_wait is not None:
-                    on_wait(lock_holder(home))
-                    announced = True
-                time.sleep(min(0.5, remaining))
-        handle.seek(0)
-        handle.truncate()
-        since = datetime.now().astimezone().isoformat()
-        handle.write(json.dumps({"pid": os.getpid(), **(holder or {}), "since": since}))
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            handle.flush()
-
-
-# -- after a crash ---------------------------------------------------------------------------------
-
-
-def recover(config: Config) -> list[str]:
-    """Clean up what a run killed half way (SIGKILL, power loss, OOM) left behind; call under the lock.
-
-    Half-written loads (``.tmp-``), staged publishes and exports, temporary state/quarantine files,
-    and the builds of runs that never finished are removed, and those runs are recorded as crashed.
-    A load committed before its state is adopted by the next extraction (``pipeline.adopt_orphan_loads``).
-    Published marts are never touched: the swap is atomic, so they are the last good version.
-    """
-    home, notes = config.home, []
-    for tmp in landing.remove_incomplete(home):
-        notes.append(f"removed the half-written load {tmp.parent.name}/{tmp.name}")
-    leftovers = [
-        *config.warehouse.glob(".publish-*.duckdb*"),
-        *config.warehouse.glob(".rollback-*.duckdb*"),
-        *config.exports.glob(".*.parquet"),
-        *(home / "state").glob("**/*.json.tmp"),
-        *(home / "quarantine").glob("*.parquet.tmp"),
-        *(home / "runs").glob("*.json.tmp"),
-        *(home / "runs").glob("*.html.tmp"),
-    ]
-    for path in leftovers:
-        path.unlink(missing_ok=True)
-        notes.append(f"removed {path.relative_to(home)}")
-    for record_path in sorted((home / "runs").glob("*.json")):
-        record = json.loads(record_path.read_text())
-        if record.get("status") != "running":
-            continue
-        run_id = record["run_id"]
-        for build_file in config.warehouse.glob(f"build-{run_id}.duckdb*"):
-            build_file.unlink(missing_ok=True)
-        shutil.rmtree(config.warehouse / "dbt" / run_id, ignore_errors=True)
-        record.update(status="crashed", error="the process stopped before the run finished (killed or lost power)")
-        summary.write_run_record(home, run_id, record)
-        notes.append(f"recorded run {run_id} ({record.get('flow', 'nightly-sync')}) as crashed")
-    return notes
+        return postgres_target.publish(config, run_id)
+    return duckdb_target.publish(config, build_db, run_id)
 
 
 # -- what every run shares -------------------------------------------------------------------------
-
-
-def business_today(timezone: str) -> date:
-    return datetime.now(ZoneInfo(timezone)).date()
 
 
 def _logger() -> Any:
@@ -213,7 +95,7 @@ def tracked_run(
     """Lock, recover, record: yields the run record for the body to fill. A ``RunFailed`` from the
     body is recorded (``status: failed``) and swallowed — the caller raises it from the record; any
     other exception is recorded and re-raised. Afterwards: run record, summary artifact, webhook."""
-    run_id = pipeline.new_run_id()
+    run_id = lifecycle.new_run_id()
     record: dict[str, Any] = {
         "run_id": run_id,
         "flow": flow_name,
@@ -239,11 +121,12 @@ def tracked_run(
             notify.notify(config, record | {"status": "failed", "error": str(exc)})
             raise
         record["started_at"] = datetime.now().astimezone().isoformat()
-        recovered = recover(config)
+        recovered = recover(config, on_crashed=lambda crashed: summary.write_report(config.home, crashed))
         if recovered:
             record["recovered"] = recovered
             logger.warning("recovered from an interrupted run: %s", "; ".join(recovered))
-        summary.write_run_record(config.home, run_id, record)
+        lifecycle.write_run_record(config.home, run_id, record)
+        summary.write_report(config.home, record)
         try:
             yield record
             if record["status"] == "running":
@@ -260,9 +143,10 @@ def tracked_run(
             except Exception as exc:  # the report must not hide the run's own outcome
                 record["report_error"] = f"{type(exc).__name__}: {exc}"
             record["notified"] = notify.notify(config, record)
-            summary.write_run_record(config.home, run_id, record)
+            lifecycle.write_run_record(config.home, run_id, record)
+            summary.write_report(config.home, record)
             _artifact(record)
-            _prune_builds(config)
+            lifecycle.prune_builds(config)
 
 
 def _artifact(record: dict[str, Any]) -> None:
@@ -414,11 +298,3 @@ def validate_build_publish(
     published = publish_marts(config, result.build_db, run_id)
     record["published"] = asdict(published)
     record["figures"] = summary.headline_figures(published.marts_db)
-
-
-def _prune_builds(config: Config) -> None:
-    builds = sorted(config.warehouse.glob("build-*.duckdb"))
-    for old in builds[:-KEEP_BUILDS]:
-        old.unlink(missing_ok=True)
-        old.with_suffix(".duckdb.wal").unlink(missing_ok=True)
-        shutil.rmtree(config.warehouse / "dbt" / old.stem.removeprefix("build-"), ignore_errors=True)

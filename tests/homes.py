@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 
 from connectors import landing
-from flows.config import DEMO_SOURCES
-from flows.publish import mart_tables, table_checksum
+from pipeline.config import DEMO_SOURCES
+from warehouse.duckdb_target import mart_tables, table_checksum
 
 # When the pipeline did something, not what the data says: differs between two homes by design.
 RUN_TIME_COLUMNS = {"started_at", "finished_at", "landed_at", "loaded_at", "built_at", "published_at", "checked_at"}

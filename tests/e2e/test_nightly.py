@@ -18,11 +18,12 @@ import duckdb
 import pytest
 import yaml
 
-from flows.config import DEMO_SOURCES, load_config, write_demo_config
-from flows.demo import generate
-from flows.nightly import RunFailed, nightly_sync
-from flows.pipeline import DBT_PROJECT_DIR, dbt_env
-from flows.publish import published_checksums
+from demo import generate
+from flows.nightly import nightly_sync
+from pipeline.config import DEMO_SOURCES, load_config, write_demo_config
+from pipeline.lifecycle import RunFailed
+from warehouse.dbt import DBT_PROJECT_DIR, dbt_env
+from warehouse.duckdb_target import published_checksums
 
 pytestmark = pytest.mark.e2e
 
@@ -95,9 +96,7 @@ def test_planted_compliance_statuses(enterprise):
                 "from fct_compliance_status"
             ).fetchall()
         }
-        assigned = {
-            row[0] for row in con.execute("select distinct employee_id from fct_compliance_status").fetchall()
-        }
+        assigned = {row[0] for row in con.execute("select distinct employee_id from fct_compliance_status").fetchall()}
     terminated = assigned & set(truth["terminated_at_as_of"])
     wrong = []
     for case in truth["compliance"]:
@@ -113,9 +112,7 @@ def test_planted_compliance_statuses(enterprise):
         if case["status"] == "overdue" and case.get("due_date"):
             expected_days = (AS_OF - date.fromisoformat(case["due_date"])).days
             if (str(due_date), days_overdue) != (case["due_date"], expected_days):
-                wrong.append(
-                    f"{case['case']}: due {due_date}/{days_overdue} != {case['due_date']}/{expected_days}"
-                )
+                wrong.append(f"{case['case']}: due {due_date}/{days_overdue} != {case['due_date']}/{expected_days}")
     assert not wrong, "\n".join(wrong)
     assert {case["status"] for case in truth["compliance"]} >= {
         "compliant", "overdue", "due_soon", "exempt", "not_yet_due"
@@ -146,7 +143,7 @@ def test_planted_compliance_history(enterprise):
 
 
 def test_backdated_build_gives_the_history_of_that_day(enterprise):
-    from flows.pipeline import build_marts
+    from warehouse.dbt import build_marts
 
     config = enterprise["config"]
     day = date.fromisoformat(next(fact["on"] for _, fact in history_facts(enterprise["truth"])))
@@ -206,8 +203,7 @@ def test_planted_session_utilization(enterprise):
     wrong = [
         f"{s['session_id']}: {got.get(s['session_id'])}"
         for s in planted
-        if got.get(s["session_id"])
-        != (s["capacity"], s["booked"], s["attended"], s["no_show"], s["cancelled"])
+        if got.get(s["session_id"]) != (s["capacity"], s["booked"], s["attended"], s["no_show"], s["cancelled"])
     ]
     assert not wrong, "\n".join(wrong[:20])
 

@@ -22,12 +22,13 @@ from homes import comparable_marts, landed_rows, write_config
 
 from connectors import landing, state
 from connectors.testhooks import PAUSE_AT, PAUSE_FILE, POINTS
-from flows import pipeline
+from demo import generate
 from flows.backfill import backfill
-from flows.config import DEMO_SOURCES, load_config
-from flows.demo import generate
-from flows.nightly import RunFailed, nightly_sync, rebuild_marts
-from flows.publish import published_checksums
+from flows.nightly import nightly_sync, rebuild_marts
+from pipeline import steps
+from pipeline.config import DEMO_SOURCES, load_config
+from pipeline.lifecycle import RunFailed
+from warehouse.duckdb_target import published_checksums
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +94,7 @@ def evidence_of_the_crash(point: str, home: Path) -> None:
     elif point == "landed":
         orphans = [
             load for load in landing.list_loads(home)
-            if state.read_state(home, load.source).get(pipeline.COMMITTED_LOAD) != load.load_id
+            if state.read_state(home, load.source).get(steps.COMMITTED_LOAD) != load.load_id
         ]  # fmt: skip
         assert orphans, "no load committed ahead of its state"
     elif point == "dbt-build":
@@ -156,7 +157,7 @@ def test_backfill_resumes_after_a_failed_chunk_and_publishes_identical_marts(cle
     assert (info["chunks_run"], info["chunks_resumed"]) == (1, progress["chunks_total"] - 1)
     assert info["loads"] == []  # the files are unchanged: nothing landed twice
     revalidated = progress_revalidated(progress) + info["revalidated"]
-    assert revalidated and all(pipeline.quarantine_path(config.home, load).exists() for load in revalidated)
+    assert revalidated and all(steps.quarantine_path(config.home, load).exists() for load in revalidated)
     assert len(list((config.warehouse / "versions").glob("*.duckdb"))) == versions + 1  # published once
     assert published_checksums(config.marts_db) == before
     assert json.loads(next((config.home / "state" / "_backfills").glob("*.json")).read_text())["finished_at"]
@@ -200,7 +201,7 @@ def test_a_source_that_stays_down_holds_or_publishes_stale_as_configured(
         with pytest.raises(RunFailed, match="statements_2026-12.jsonl.*on_stale is hold"):
             nightly_sync(as_of=AS_OF, config_path=str(hold))
         record = nightly_sync(as_of=AS_OF, config_path=str(stale))
-        from flows.status import report
+        from reports.status import report
 
         status = report(load_config(stale))
     finally:

@@ -73,7 +73,7 @@ def test_limit_computes_the_marts_figures(xs_result):
 
 
 def test_new_day_and_redelivered_month_are_new_files(tmp_path):
-    from flows.demo import generate
+    from demo import generate
 
     bench = bench_module()
     as_of = date(2026, 11, 28)

@@ -24,9 +24,10 @@ from homes import comparable_marts, landed_rows, write_config
 from prefect import flow
 
 from connectors import landing
-from flows.config import DEMO_SOURCES, ConfigError, Extraction, load_config, parse_config
-from flows.demo import generate
-from flows.nightly import RunFailed, extract, extraction_runner, nightly_sync
+from demo import generate
+from flows.nightly import extract, extraction_runner, nightly_sync
+from pipeline.config import DEMO_SOURCES, ConfigError, Extraction, load_config, parse_config
+from pipeline.lifecycle import RunFailed
 
 pytestmark = pytest.mark.integration
 

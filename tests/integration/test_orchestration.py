@@ -18,10 +18,11 @@ from werkzeug import Request, Response
 from connectors import landing, state
 from connectors.base import ParseResult
 from connectors.lms.xapi_files import ENTITY
-from flows import backfill, notify, pipeline
-from flows.config import ConfigError, load_config
-from flows.nightly import LockBusy, recover, run_lock
-from flows.status import report
+from pipeline import backfill_chunks, backfill_plan, backfill_progress, steps
+from pipeline.config import ConfigError, load_config
+from pipeline.lifecycle import LockBusy, recover, run_lock
+from reports import notify
+from reports.status import report
 
 pytestmark = pytest.mark.integration
 
@@ -153,19 +154,19 @@ def test_a_load_committed_before_its_state_is_adopted_not_landed_again(tmp_path)
     config = load_config(write_config(tmp_path))
     source = config.source("hr")
     (source.path / "employees_2026-11-28.csv").write_text(HR_CSV)
-    connector = pipeline.connector_for(config, source)
+    connector = steps.connector_for(config, source)
     landing.ensure_schema_files(config.home)
     # the crash: the first run landed the file, then died before committing the state
     unit, result = next(connector.extract({}))
     orphan = landing.write_load(config.home, "hr", "hris_csv", result, unit=unit)
     assert state.read_state(config.home, "hr") == {}
 
-    rerun = pipeline.extract_source(config, source)
+    rerun = steps.extract_source(config, source)
 
     assert rerun.loads == []  # nothing landed twice
     assert [load.load_id for load in landing.list_loads(config.home, "hr")] == [orphan.load_id]
     saved = state.read_state(config.home, "hr")
-    assert saved[pipeline.COMMITTED_LOAD] == orphan.load_id
+    assert saved[steps.COMMITTED_LOAD] == orphan.load_id
     assert saved["files"]["employees_2026-11-28.csv"]["load_id"] == orphan.load_id
 
 
@@ -184,7 +185,7 @@ def test_a_load_committed_before_its_state_is_adopted_not_landed_again(tmp_path)
     ],
 )
 def test_file_dates_come_from_the_name(name, span):
-    assert backfill.name_span(name) == span
+    assert backfill_plan.name_span(name) == span
 
 
 def test_plan_assigns_each_file_and_load_to_one_chunk(tmp_path):
@@ -197,9 +198,9 @@ def test_plan_assigns_each_file_and_load_to_one_chunk(tmp_path):
     undated.write_text(f"{header},snapshot_date\n{row},2026-10-09\n")  # dated inside, not by name
     dropped_on = datetime(2026, 10, 9, 12, tzinfo=UTC).timestamp()
     os.utime(undated, (dropped_on, dropped_on))
-    pipeline.extract_source(config, config.source("hr"))  # one load holding all four files
+    steps.extract_source(config, config.source("hr"))  # one load holding all four files
 
-    plan = backfill.plan_backfill(config, date(2026, 10, 1), date(2026, 10, 31), chunk_days=7)
+    plan = backfill_plan.plan_backfill(config, date(2026, 10, 1), date(2026, 10, 31), chunk_days=7)
 
     assert [(c.start, c.end) for c in plan.chunks] == [
         (date(2026, 10, 1), date(2026, 10, 7)),
@@ -210,11 +211,11 @@ def test_plan_assigns_each_file_and_load_to_one_chunk(tmp_path):
         ("employees_2026-10-05.csv",), ("roster_export.csv",), ("employees_2026-10-28.csv",)
     ]  # fmt: skip
     assert [len(c.loads) for c in plan.chunks] == [1, 0, 0]  # the load spans Sep–Oct: revalidated once
-    assert plan.backfill_id == backfill.plan_backfill(config, date(2026, 10, 1), date(2026, 10, 31)).backfill_id
+    assert plan.backfill_id == backfill_plan.plan_backfill(config, date(2026, 10, 1), date(2026, 10, 31)).backfill_id
     with pytest.raises(ConfigError, match="before"):
-        backfill.plan_backfill(config, date(2026, 10, 31), date(2026, 10, 1))
+        backfill_plan.plan_backfill(config, date(2026, 10, 31), date(2026, 10, 1))
     with pytest.raises(ConfigError, match="no source named 'lrs'"):
-        backfill.plan_backfill(config, date(2026, 10, 1), date(2026, 10, 31), ["lrs"])
+        backfill_plan.plan_backfill(config, date(2026, 10, 1), date(2026, 10, 31), ["lrs"])
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, capsys):
@@ -232,8 +233,8 @@ def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, capsys):
 
 def test_history_is_widened_only_when_the_range_starts_before_its_default_window():
     as_of = date(2026, 11, 28)
-    assert backfill.history_vars(date(2026, 1, 1), as_of) == {}
-    assert backfill.history_vars(date(2020, 3, 1), as_of) == {"compliance_history_start": "2020-03-01"}
+    assert backfill_plan.history_vars(date(2026, 1, 1), as_of) == {}
+    assert backfill_plan.history_vars(date(2020, 3, 1), as_of) == {"compliance_history_start": "2020-03-01"}
 
 
 def test_progress_reports_eta_from_the_chunks_run_and_the_last_build():
@@ -245,7 +246,7 @@ def test_progress_reports_eta_from_the_chunks_run_and_the_last_build():
             pass
 
     stream = Stream()
-    progress = backfill.Progress(total=4, build_seconds=40.0, stream=stream)  # type: ignore[arg-type]
+    progress = backfill_progress.Progress(total=4, build_seconds=40.0, stream=stream)  # type: ignore[arg-type]
     progress.update()
     progress.done = progress.ran = 2
     progress.chunk_seconds = 10.0
@@ -298,11 +299,11 @@ def test_a_window_is_re_extracted_landing_only_what_is_not_landed_yet(tmp_path, 
     source = f"  - {{name: lrs, kind: xapi_lrs, url: '{httpserver.url_for('/xAPI/')}', username_env: LRS_USER, " \
              "password_env: LRS_PASSWORD}\n"  # fmt: skip
     config = load_config(write_config(tmp_path, sources=source))
-    plan = backfill.plan_backfill(config, date(2026, 10, 1), date(2026, 10, 3), ["lrs"], chunk_days=3)
+    plan = backfill_plan.plan_backfill(config, date(2026, 10, 1), date(2026, 10, 3), ["lrs"], chunk_days=3)
     (chunk,) = plan.chunks
     assert chunk.mode == "window"
 
-    first = backfill.land_window(config, config.source("lrs"), chunk, plan.backfill_id)
+    first = backfill_chunks.land_window(config, config.source("lrs"), chunk, plan.backfill_id)
     assert lrs.queries[0]["since"] == "2026-09-30T23:00:00.000Z"  # midnight in London, in UTC
     assert lrs.queries[0]["until"] == "2026-10-03T23:00:00.000Z"
     landed = [landing.read_entity(load, ENTITY) for load in landing.list_loads(config.home, "lrs")]
@@ -311,17 +312,17 @@ def test_a_window_is_re_extracted_landing_only_what_is_not_landed_yet(tmp_path, 
     ]
     assert len(first) == 2  # two pages
 
-    assert backfill.land_window(config, config.source("lrs"), chunk, plan.backfill_id) == []  # nothing new
+    assert backfill_chunks.land_window(config, config.source("lrs"), chunk, plan.backfill_id) == []  # nothing new
     lrs.statements.append(statement(9, "2026-10-02T18:00:00.000Z"))  # stored late by the LRS
-    again = backfill.land_window(config, config.source("lrs"), chunk, plan.backfill_id)
+    again = backfill_chunks.land_window(config, config.source("lrs"), chunk, plan.backfill_id)
     (load,) = [load for load in landing.list_loads(config.home, "lrs") if load.load_id in again]
     assert landing.read_entity(load, ENTITY).column("record_id").to_pylist() == [statement(9, "")["id"]]
     assert load.manifest["unit"]["backfill"]["id"] == plan.backfill_id
 
     # the nightly state never moves for window loads, and the nightly never adopts them
     assert state.read_state(config.home, "lrs") == {}
-    connector = pipeline.connector_for(config, config.source("lrs"))
-    assert pipeline.adopt_orphan_loads(config, config.source("lrs"), connector) == {}
+    connector = steps.connector_for(config, config.source("lrs"))
+    assert steps.adopt_orphan_loads(config, config.source("lrs"), connector) == {}
 
 
 def test_only_new_keeps_changed_records_and_new_rejects(tmp_path):
@@ -335,7 +336,7 @@ def test_only_new_keeps_changed_records_and_new_rejects(tmp_path):
     again = ParseResult()
     again.add(ENTITY, dict(record))
     again.add(ENTITY, {**record, "verb": "passed"})  # same id, changed content
-    assert backfill.only_new(home, "lrs", again).records[ENTITY] == [{**record, "verb": "passed"}]
+    assert backfill_chunks.only_new(home, "lrs", again).records[ENTITY] == [{**record, "verb": "passed"}]
 
 
 # -- failure webhook -------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import pytest
 import requests
 import yaml
 
-from flows.config import DEMO_SOURCES
-from flows.demo import generate
+from demo import generate
+from pipeline.config import DEMO_SOURCES
 
 pytestmark = pytest.mark.integration
 

@@ -19,11 +19,13 @@ import pytest
 from equivalence import compare, duckdb_tables, postgres_tables, with_one_cent_more
 from psycopg import errors, sql
 
-from flows import pipeline, postgres
+from demo import generate
 from flows.cli import main
-from flows.config import load_config, write_demo_config
-from flows.demo import generate
 from flows.nightly import nightly_sync
+from pipeline.config import load_config, write_demo_config
+from warehouse import dbt
+from warehouse import postgres_target as postgres
+from warehouse.catalogue import REFERENCE_SOURCES, reference_columns
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +60,7 @@ def monkeypatch_module():
 def built(tmp_path_factory, prefect_harness, database, monkeypatch_module):
     """The demo built on DuckDB, then on Postgres from the same landing zone."""
     root = tmp_path_factory.mktemp("engines")
-    monkeypatch_module.setenv(pipeline.UNIT_TESTS_ENV, "1")  # the dbt unit tests too, on both engines
+    monkeypatch_module.setenv(dbt.UNIT_TESTS_ENV, "1")  # the dbt unit tests too, on both engines
     generate(root / "demo", as_of=AS_OF, seed=11, employees=120, months=6, vendors=4)
     config_path = write_demo_config(root / "demo", home=root / "home")
     on_duckdb = nightly_sync(as_of=AS_OF, config_path=str(config_path))
@@ -183,15 +185,15 @@ def test_unreachable_warehouse_is_one_clear_line(built, monkeypatch):
 
 
 def test_reference_columns_come_from_the_dbt_sources():
-    columns = postgres.reference_columns()
+    columns = reference_columns()
     assert columns["courses"] == ["course_ref", "title", "modality", "vendor_id", "duration_minutes", "activity_id"]
     assert set(columns) == {"courses", "course_equivalences", "training_requirements", "exemptions", "vendors",
                             "vendor_contracts"}  # fmt: skip
-    assert Path(postgres.REFERENCE_SOURCES).exists()
+    assert Path(REFERENCE_SOURCES).exists()
 
 
 def test_compliance_lookup_answers_the_same_from_postgres(built):
-    from flows.compliance import lookup
+    from reports.compliance import lookup
 
     config = built["config"]
     with connect() as con:

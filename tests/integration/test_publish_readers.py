@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.config import parse_config
-from flows.publish import publish
+from pipeline.config import parse_config
+from warehouse.duckdb_target import publish
 
 pytestmark = pytest.mark.integration
 

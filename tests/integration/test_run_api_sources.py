@@ -39,9 +39,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from connectors import landing, state
-from flows.config import load_config, write_demo_config
-from flows.demo import generate
-from flows.nightly import business_today
+from demo import generate
+from pipeline.config import load_config, write_demo_config
+from pipeline.lifecycle import business_today
 
 pytestmark = pytest.mark.integration
 

@@ -15,10 +15,10 @@ pytest.importorskip("pyspark")
 
 from equivalence import compare, duckdb_tables, spark_tables, with_one_cent_more  # noqa: E402
 
-from flows import spark as spark_target  # noqa: E402
-from flows.config import load_config, write_demo_config  # noqa: E402
-from flows.demo import generate  # noqa: E402
+from demo import generate  # noqa: E402
 from flows.nightly import nightly_sync  # noqa: E402
+from pipeline.config import load_config, write_demo_config  # noqa: E402
+from warehouse import spark_target  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

@@ -88,7 +88,7 @@ def demo_statements(tmp_dir: Path, *, employees: int = 120, months: int = 12) ->
     without ``stored``/``authority`` (the LRS sets those), and without the lines the generator breaks
     on purpose (an LRS refuses those at POST). Falls back to ``synthesise`` if there is no generator."""
     try:
-        from flows.demo import generate
+        from demo import generate
 
         generate(tmp_dir, as_of=datetime.now(UTC).date() - timedelta(days=1), employees=employees, months=months)
     except Exception as exc:  # noqa: BLE001 - the generator is optional here

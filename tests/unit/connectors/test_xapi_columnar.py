@@ -319,7 +319,7 @@ def test_samples_as_json_lines(tmp_path: Path, samples: Path) -> None:
 
 
 def test_demo_files(tmp_path: Path) -> None:
-    from flows.demo import generate
+    from demo import generate
 
     generate(tmp_path / "demo", as_of=date(2026, 3, 31), employees=300, months=3)
     files = sorted((tmp_path / "demo" / "drops" / "xapi").iterdir())

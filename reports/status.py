@@ -1,8 +1,4 @@
-"""`trainops status`: last runs, per-source freshness, the published version, quarantine counts.
-
-Also the per-source freshness record the runs keep (``state/_freshness.json``: last successful
-extraction, last failure and its error), which the report and the freshness policy read.
-"""
+"""`trainops status`: last runs, per-source freshness, the published version, quarantine counts."""
 
 from __future__ import annotations
 
@@ -14,46 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from connectors import landing, state
-from flows.config import Config
-from flows.summary import read_run_records
-
-FRESHNESS_FILE = "_freshness.json"  # under state/; source names cannot start with "_"
-BACKFILLS_DIR = "_backfills"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-# -- freshness records -----------------------------------------------------------------------------
-
-
-def freshness_path(home: Path) -> Path:
-    return home / "state" / FRESHNESS_FILE
-
-
-def read_freshness(home: Path) -> dict[str, dict[str, Any]]:
-    path = freshness_path(home)
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def record_extractions(
-    home: Path, outcomes: dict[str, str | None], new_data: set[str], now: datetime | None = None
-) -> None:
-    """Remember each source's extraction outcome: ``None`` = success, else the one-line error."""
-    now_text = (now or utc_now()).isoformat()
-    records = read_freshness(home)
-    for source, error in outcomes.items():
-        entry = dict(records.get(source, {}))
-        if error is None:
-            entry.update(last_success_at=now_text, last_error=None)
-            if source in new_data:
-                entry["last_new_data_at"] = now_text
-        else:
-            entry.update(last_failure_at=now_text, last_error=error)
-        records[source] = entry
-    state.commit_state(home, FRESHNESS_FILE.removesuffix(".json"), records)
-
+from pipeline.backfill_progress import BACKFILLS_DIR
+from pipeline.config import Config
+from pipeline.freshness import read_freshness, utc_now
+from pipeline.lifecycle import read_run_records
 
 # -- the report ------------------------------------------------------------------------------------
 
@@ -149,7 +109,7 @@ def sources_report(config: Config, now: datetime) -> list[dict[str, Any]]:
 
 def published_report(config: Config) -> dict[str, Any] | None:
     if config.target == "postgres":
-        from flows import postgres
+        from warehouse import postgres_target as postgres
 
         try:
             marts = postgres.fetch("select count(*) from information_schema.tables where table_schema = 'marts'")

@@ -6,16 +6,10 @@ extract (per source) → validate (per landed load) → dbt build into a fresh f
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import json
 import logging
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +21,7 @@ from connectors.base import Connector, ParseContext
 from connectors.files import FileDropConnector
 from connectors.testhooks import pause_point
 from expectations import volume
-from flows.config import Config, Source
+from pipeline.config import Config, Source
 
 log = logging.getLogger("trainops")
 
@@ -203,97 +197,3 @@ def _reject_whole_load(tables: dict[str, pa.Table], reason: str) -> list[dict[st
                 }
             )
     return rows
-
-
-# ---------------------------------------------------------------------------------------------
-# build
-
-
-@dataclass
-class BuildResult:
-    build_db: Path
-    success: bool
-    seconds: float
-    counts: dict[str, int]  # status → nodes
-    failures: list[str]
-
-
-# dbt unit tests check the models' SQL on fixtures, not the night's data: CI runs them
-# (tests/e2e/test_nightly.py, tests/integration/test_postgres.py); a nightly build leaves them out, as
-# dbt advises for production, unless this is "1".
-UNIT_TESTS_ENV = "TRAINOPS_DBT_UNIT_TESTS"
-
-
-def dbt_env(config: Config, build_db: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        TRAINOPS_HOME=str(config.home),
-        TRAINOPS_REFERENCE_DIR=str(config.reference_dir),
-        TRAINOPS_BUILD_DB=str(build_db),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-        DO_NOT_TRACK="1",
-    )
-    return env
-
-
-def release_memory() -> None:
-    """Give the memory that extraction and validation freed back to the OS (Arrow's pool, then the C
-    heap's per-thread arenas, which glibc keeps otherwise), so it is not held beside the dbt build."""
-    pa.default_memory_pool().release_unused()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> BuildResult:
-    """``dbt build`` (models and tests) into a fresh DuckDB file; published marts are untouched.
-
-    ``extra_vars`` adds dbt vars (a backfill widens the compliance history to its range)."""
-    release_memory()
-    config.warehouse.mkdir(parents=True, exist_ok=True)
-    build_db = config.warehouse / f"build-{run_id}.duckdb"
-    target_path = config.warehouse / "dbt" / run_id
-    dbt_vars = {
-        "as_of": as_of.isoformat(),
-        "business_timezone": config.timezone,
-        "due_soon_days": config.due_soon_days,
-        **(extra_vars or {}),
-    }
-    env = dbt_env(config, build_db)
-    if config.target != "duckdb":  # build the published schemas beside the live ones (flows/postgres.py)
-        from flows.postgres import BUILD_SUFFIX
-
-        env["TRAINOPS_BUILD_SUFFIX"] = BUILD_SUFFIX
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        "build",
-        "--target", config.target,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target_path),
-        "--log-path", str(target_path),
-        "--vars", json.dumps(dbt_vars),
-    ]  # fmt: skip
-    if os.environ.get(UNIT_TESTS_ENV) != "1":
-        command += ["--exclude-resource-type", "unit_test"]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pause_point("dbt-build", child=process, ready=build_db.exists)  # crash tests: dbt half way
-    stdout, stderr = process.communicate()
-    seconds = time.perf_counter() - started
-    results_path = target_path / "run_results.json"
-    if not results_path.exists():
-        tail = (stdout + stderr).strip().splitlines()[-15:]
-        raise PipelineError("dbt build did not run:\n  " + "\n  ".join(tail))
-    results = json.loads(results_path.read_text())["results"]
-    counts: dict[str, int] = {}
-    failures = []
-    for result in results:
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
-        if result["status"] in ("error", "fail", "runtime error"):
-            message = (result.get("message") or "").strip().splitlines()
-            failures.append(f"{result['unique_id']}: {message[0] if message else result['status']}")
-    return BuildResult(build_db, process.returncode == 0 and not failures, seconds, counts, failures)
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    return f"{(now or datetime.now(UTC)):%Y%m%dT%H%M%S%f}Z"

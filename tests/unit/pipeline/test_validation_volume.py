@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from flows.config import parse_config
-from flows.pipeline import extract_source, validate_pending
-from flows.quarantine import list_quarantine
+from pipeline.config import parse_config
+from pipeline.quarantine import list_quarantine
+from pipeline.steps import extract_source, validate_pending
 
 HEADER = (
     "employee_id,email,given_name,family_name,status,hire_date,termination_date,job_code,job_title,"
@@ -37,8 +37,9 @@ def test_roster_shrink_is_critical_and_the_rejected_load_is_no_baseline(tmp_path
     extract_source(config, source)
     critical = validate_pending(config).critical
     assert len(critical) == 1
-    assert "employee.roster_shrink: the roster of 2026-11-02 has 4 employees, 56% fewer than the 9 of 2026-11-01" in (
-        critical[0]
+    assert (
+        "employee.roster_shrink: the roster of 2026-11-02 has 4 employees, 56% fewer than the 9 of 2026-11-01"
+        in (critical[0])
     )
     rejected = [row for row in list_quarantine(config.home) if row["rule"] == "load.critical"]
     assert len(rejected) == 4 and {row["_source_file"] for row in rejected} == {"employees_2026-11-02.csv"}

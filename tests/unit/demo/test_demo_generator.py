@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo import generate
+from demo import generate
 
 AS_OF = date(2026, 3, 31)  # a month end: snapshots on shorter months clamp (Feb 28)
 NS = {

@@ -43,7 +43,7 @@ class ComplianceAnswer:
 def _published(marts_db: Path | str) -> Iterator[Callable[..., Any]]:
     """``execute(sql, parameters)`` on the published marts, ``?`` placeholders on either target."""
     if str(marts_db).startswith("postgresql://"):
-        from flows import postgres
+        from warehouse import postgres_target as postgres
 
         with postgres.connect() as con:
             con.execute("set search_path to marts")

@@ -4,7 +4,6 @@ Prefect markdown artifact and a local HTML page per run (``{home}/runs/<run_id>.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -44,7 +43,7 @@ def marts_fetch(marts: str | Path) -> Fetch:
     """Run a query on the published marts: the DuckDB file, or the Postgres warehouse's schema marts
     (``marts`` is then the ``postgresql://…`` description flows/postgres.py publishes under)."""
     if str(marts).startswith("postgresql://"):
-        from flows import postgres
+        from warehouse import postgres_target as postgres
 
         return postgres.fetch
 
@@ -77,7 +76,8 @@ def complete_record(home: Path, record: dict[str, Any]) -> dict[str, Any]:
     """Add what the report needs beyond the steps' results: the quarantine findings of the loads
     this run landed (each with file, line and rule), the cross-system checks that did not pass,
     and what changed since the previous successful run."""
-    from flows.quarantine import list_quarantine
+    from pipeline.lifecycle import read_run_records
+    from pipeline.quarantine import list_quarantine
 
     load_ids = {load for source in record.get("sources", []) for load in source.get("loads", [])}
     findings = [row for row in list_quarantine(home) if row["_load_id"] in load_ids] if load_ids else []
@@ -130,22 +130,14 @@ def _changes(previous: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]
     return {"previous_run": previous["run_id"], "tables": tables, "figures": figures}
 
 
-def write_run_record(home: Path, run_id: str, record: dict[str, Any]) -> Path:
-    runs = home / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    path = runs / f"{run_id}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    tmp.replace(path)
-    report = path.with_suffix(".html")
-    report.with_suffix(".html.tmp").write_text(render_html(record))
-    report.with_suffix(".html.tmp").replace(report)
-    return path
-
-
-def read_run_records(home: Path, limit: int = 10) -> list[dict[str, Any]]:
-    paths = sorted((home / "runs").glob("*.json"))[-limit:]
-    return [json.loads(path.read_text()) for path in reversed(paths)]
+def write_report(home: Path, record: dict[str, Any]) -> Path:
+    """The run's HTML report beside its record (``runs/<run_id>.html``), replaced atomically."""
+    report = home / "runs" / f"{record['run_id']}.html"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    tmp = report.with_suffix(".html.tmp")
+    tmp.write_text(render_html(record))
+    tmp.replace(report)
+    return report
 
 
 def render_markdown(record: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from flows.config import Config
+from pipeline.config import Config
 
 log = logging.getLogger("trainops.notify")
 _HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "requests")

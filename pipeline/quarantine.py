@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from connectors import landing, state
-from flows.config import Config
+from pipeline.config import Config
 
 COLUMNS = "_load_id, _source, _source_file, _source_line, entity, rule, severity, column_name, value, message"
 

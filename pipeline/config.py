@@ -108,7 +108,7 @@ class Config:
 
 
 def write_demo_config(demo_dir: Path, home: Path) -> Path:
-    """The configuration of a generated demo enterprise (``flows/demo.py``'s layout)."""
+    """The configuration of a generated demo enterprise (the layout ``demo/`` writes)."""
     lines = [
         "# Written by `trainops demo`: the generated demo enterprise. See README to point at your own drops.",
         f"home: {os.path.relpath(home, demo_dir)}",

@@ -6,9 +6,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from connectors import landing, state
-from flows.config import parse_config
-from flows.pipeline import extract_source, validate_pending
-from flows.quarantine import list_quarantine, release_for_reprocessing, summarize_quarantine
+from pipeline.config import parse_config
+from pipeline.quarantine import list_quarantine, release_for_reprocessing, summarize_quarantine
+from pipeline.steps import extract_source, validate_pending
 
 HEADER = "session_id,course_ref,vendor_id,modality,starts_at,ends_at,capacity,location,status\n"
 GOOD = "S1,COC-101,V01,ilt,2026-10-01T09:00:00Z,2026-10-01T17:00:00Z,12,London,delivered\n"

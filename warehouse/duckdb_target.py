@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from connectors.testhooks import pause_point
-from flows.config import Config
+from pipeline.config import Config
 
 PUBLISHED_SCHEMA = "marts"
 KEEP_VERSIONS = 7

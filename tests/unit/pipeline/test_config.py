@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import ConfigError, find_config, load_config, write_demo_config
+from pipeline.config import ConfigError, find_config, load_config, write_demo_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

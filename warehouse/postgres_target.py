@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,9 +36,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg import sql
 
-from connectors import landing, schemas
+from connectors import landing
 from connectors.testhooks import pause_point
-from flows.config import Config
+from pipeline.config import Config
+from warehouse.catalogue import POSTGRES_TYPES, RAW_TABLES, reference_columns, warehouse_type
 
 PUBLISHED = ("marts", "restricted")  # schemas swapped by publish; only marts is granted to BI
 BUILD_SUFFIX = "_build"
@@ -47,7 +47,6 @@ PREVIOUS_SUFFIX = "_previous"
 BI_ROLE_ENV = "TRAINOPS_BI_ROLE"
 DEFAULT_BI_ROLE = "trainops_bi"
 COPY_CHUNK = 1 << 20  # bytes per write to COPY: memory stays flat whatever the file's size
-REFERENCE_SOURCES = Path(__file__).resolve().parent.parent / "dbt/models/staging/reference/_reference__sources.yml"
 
 
 class WarehouseError(RuntimeError):
@@ -84,63 +83,12 @@ def connect() -> Iterator[psycopg.Connection]:
 # load: landing zone → raw tables
 
 
-# Arrow → column types of a warehouse, one table per engine (flows/spark.py has Spark's); ``decimal``
-# and ``list`` are templates.
-POSTGRES_TYPES = {
-    "engine": "Postgres", "string": "text", "int64": "bigint", "integer": "integer", "boolean": "boolean",
-    "floating": "double precision", "decimal": "numeric({precision}, {scale})", "date": "date",
-    "timestamp_tz": "timestamptz", "timestamp": "timestamp", "list": "{item}[]",
-}  # fmt: skip
-
-
-def warehouse_type(arrow_type: pa.DataType, types: dict[str, str]) -> str:
-    """The column type, in ``types`` (e.g. ``POSTGRES_TYPES``), for an Arrow type of our schemas."""
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return types["string"]
-    if pa.types.is_int64(arrow_type):
-        return types["int64"]
-    if pa.types.is_integer(arrow_type):
-        return types["integer"]
-    if pa.types.is_boolean(arrow_type):
-        return types["boolean"]
-    if pa.types.is_floating(arrow_type):
-        return types["floating"]
-    if pa.types.is_decimal(arrow_type):
-        return types["decimal"].format(precision=arrow_type.precision, scale=arrow_type.scale)
-    if pa.types.is_date(arrow_type):
-        return types["date"]
-    if pa.types.is_timestamp(arrow_type):
-        return types["timestamp_tz"] if arrow_type.tz else types["timestamp"]
-    if pa.types.is_list(arrow_type):
-        return types["list"].format(item=warehouse_type(arrow_type.value_type, types))
-    raise TypeError(f"no {types['engine']} type for Arrow {arrow_type}")
-
-
 def _relation(entity: str) -> sql.Composed:
     """``hris.employee`` → ``raw_hris.employee`` (the dbt source ``hris``, table ``employee``)."""
     source, table = entity.split(".", 1)
     return sql.SQL("{}.{}").format(sql.Identifier(f"raw_{source}"), sql.Identifier(table))
 
 
-RAW_TABLES: dict[str, pa.Schema] = {
-    **{entity: schemas.full_schema(entity) for entity in schemas.ENTITIES},
-    "quarantine.parse_rejects": schemas.QUARANTINE,
-    "quarantine.validation_rejects": schemas.QUARANTINE,
-    "landing.manifests": pa.schema(
-        [
-            ("load_id", pa.string()),
-            ("source", pa.string()),
-            ("kind", pa.string()),
-            ("connector_version", pa.string()),
-            ("entities", pa.string()),  # JSON object entity → rows (jsonb below)
-            ("rejects", pa.int64()),
-            ("raw_rows", pa.int64()),
-            ("checksum", pa.string()),
-            ("started_at", pa.timestamp("us", tz="UTC")),
-            ("finished_at", pa.timestamp("us", tz="UTC")),
-        ]
-    ),
-}
 LOAD_COLUMN = {"landing.manifests": "load_id"}  # the column naming the load; `_load_id` elsewhere
 
 
@@ -294,17 +242,6 @@ def load_raw(config: Config) -> dict[str, int]:
             pause_point("raw-load")  # crash tests: some files copied, not all
         copied_rows.update(_load_reference(con, config.reference_dir))
     return copied_rows
-
-
-def reference_columns() -> dict[str, list[str]]:
-    """Each reference CSV's expected columns, read from the dbt source definitions (their zero-row
-    skeletons: ``cast(null as varchar) as <column>``), so the YAML stays the one list."""
-    text = REFERENCE_SOURCES.read_text()
-    tables: dict[str, list[str]] = {}
-    for block in re.split(r"\n\s+- name: ", text)[1:]:
-        name = block.split("\n", 1)[0].strip()
-        tables[name] = re.findall(r"cast\(null as varchar\) as (\w+)", block)
-    return {name: columns for name, columns in tables.items() if columns}
 
 
 def _load_reference(con: psycopg.Connection, reference_dir: Path) -> dict[str, int]:

@@ -2357,7 +2357,7 @@ def _pick(rng: random.Random, cumulative: list[int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--as-of", type=date.fromisoformat, required=True)
     parser.add_argument("--seed", type=int, default=7)

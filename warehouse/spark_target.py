@@ -17,13 +17,13 @@ Derby, so one Spark process at a time):
 * ``raw_landing.manifests``: a view parsing each ``manifest.json`` (``entities`` a map entity → rows),
 * ``raw_reference.<table>``: an external CSV table per reference file, all columns text (the
   header's, then any expected column the file omits, as null — the expected columns come from the
-  dbt sources, ``flows.postgres.reference_columns``).
+  dbt sources, ``warehouse.catalogue.reference_columns``).
 
 The globs are views, never external tables: the metastore creates a table's missing location as
 a directory, literally named ``*``, which the DuckDB globs would then match. The views read what
 the globs match when queried; the reference tables are re-declared on every prepare (a header may
 have changed). Then ``dbt build --target spark`` (profiles.yml ``spark``) builds staging → marts
-in the Spark directory's warehouse. ``build`` does both; ``python -m flows.spark prepare`` only
+in the Spark directory's warehouse. ``build`` does both; ``python -m warehouse.spark_target prepare`` only
 declares the sources, for a ``dbt build --target spark`` run by hand.
 """
 
@@ -45,9 +45,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from connectors import landing, schemas
-from flows.config import Config, load_config
-from flows.pipeline import DBT_PROJECT_DIR, dbt_env
-from flows.postgres import RAW_TABLES, reference_columns, warehouse_type
+from pipeline.config import Config, load_config
+from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, reference_columns, warehouse_type
+from warehouse.dbt import DBT_PROJECT_DIR, dbt_env
 
 SPARK_DIR_ENV = "TRAINOPS_SPARK_DIR"
 MANIFEST_COLUMNS = (
@@ -99,13 +99,6 @@ def _path(glob: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-SPARK_TYPES = {
-    "engine": "Spark", "string": "string", "int64": "bigint", "integer": "int", "boolean": "boolean",
-    "floating": "double", "decimal": "decimal({precision}, {scale})", "date": "date",
-    "timestamp_tz": "timestamp", "timestamp": "timestamp_ntz", "list": "array<{item}>",
-}  # fmt: skip
 
 
 def raw_table_statements(config: Config) -> list[str]:
@@ -215,7 +208,7 @@ def build(config: Config, as_of: date, directory: Path | None = None, select: st
     env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     started = time.perf_counter()
     prepared = subprocess.run(
-        [sys.executable, "-m", "flows.spark", "prepare", "--config", str(config.path)],
+        [sys.executable, "-m", "warehouse.spark_target", "prepare", "--config", str(config.path)],
         env=env, cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if prepared.returncode != 0:
@@ -257,7 +250,7 @@ def build(config: Config, as_of: date, directory: Path | None = None, select: st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.spark", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m warehouse.spark_target", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["prepare"])
     parser.add_argument("--config", help="trainops.yaml (default: as `trainops run` finds it)")
     args = parser.parse_args(argv)

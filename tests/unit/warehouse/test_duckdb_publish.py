@@ -3,8 +3,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.config import parse_config
-from flows.publish import publish, published_checksums, rollback
+from pipeline.config import parse_config
+from warehouse.duckdb_target import publish, published_checksums, rollback
 
 
 def make_config(tmp_path: Path):

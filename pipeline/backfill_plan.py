@@ -1,0 +1,230 @@
+"""Backfill planning: which sources, windows and files a ``trainops backfill --start --end`` covers.
+
+The range is cut into windows of ``chunk_days`` per source; each chunk names the drop files dated in
+its window (a ``YYYY-MM-DD`` or ``YYYY-MM`` in the name, else the file's modification day in the
+business timezone) and the landed loads whose data falls in it. ``flows/backfill.py`` runs the plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from connectors import landing
+from connectors.files import FileDropConnector
+from pipeline import steps
+from pipeline.backfill_progress import read_progress
+from pipeline.config import Config, ConfigError, Source
+from warehouse.dbt import DBT_PROJECT_DIR
+
+DEFAULT_CHUNK_DAYS = 7
+_DATED_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
+
+
+# -- planning --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunk:
+    source: str
+    kind: str
+    start: date
+    end: date  # inclusive
+    mode: str  # files | window | landed
+    files: tuple[str, ...] = ()  # files mode: drop files dated in this window (relative names)
+    loads: tuple[str, ...] = ()  # landed loads of this window, validated again
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.start.isoformat()}"
+
+    def describe(self) -> str:
+        action = {
+            "files": f"land {len(self.files)} dated file(s) if new or changed",
+            "window": "re-extract the window, land records not landed yet",
+            "landed": "no window extraction for this kind",
+        }[self.mode]
+        return f"{action}; revalidate {len(self.loads)} landed load(s)"
+
+
+@dataclass
+class Plan:
+    start: date
+    end: date
+    sources: list[str]
+    chunk_days: int
+    chunks: list[Chunk]
+
+    @property
+    def backfill_id(self) -> str:
+        digest = hashlib.sha256(json.dumps([self.sources, self.chunk_days]).encode()).hexdigest()[:8]
+        return f"{self.start:%Y%m%d}-{self.end:%Y%m%d}-{digest}"
+
+
+def windows(start: date, end: date, chunk_days: int) -> list[tuple[date, date]]:
+    spans, first = [], start
+    while first <= end:
+        last = min(first + timedelta(days=chunk_days - 1), end)
+        spans.append((first, last))
+        first = last + timedelta(days=1)
+    return spans
+
+
+def name_span(name: str) -> tuple[date, date] | None:
+    """The dates a file's name says it covers: ``employees_2026-10-28.csv`` → that day,
+    ``sessions_2026-10.csv`` → October (the last date in the name wins)."""
+    for match in reversed(list(_DATED_NAME.finditer(Path(name).name))):
+        year, month, day = (int(g) if g else None for g in match.groups())
+        try:
+            if day is not None:
+                first = date(year, month, day)  # type: ignore[arg-type]
+                return first, first
+            first = date(year, month, 1)  # type: ignore[arg-type]
+        except ValueError:
+            continue
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, following - timedelta(days=1)
+    return None
+
+
+def file_span(name: str, mtime_ns: int, timezone: str) -> tuple[date, date]:
+    span = name_span(name)
+    if span is not None:
+        return span
+    day = datetime.fromtimestamp(mtime_ns / 1e9, ZoneInfo(timezone)).date()
+    return day, day
+
+
+def load_span(load: landing.Load, timezone: str) -> tuple[date, date]:
+    """The dates a landed load's data covers, from what its manifest says it holds."""
+    unit = load.manifest.get("unit") or {}
+    spans = [file_span(f["name"], f.get("mtime_ns", 0), timezone) for f in unit.get("files", [])]
+    window = unit.get("window") or (unit.get("backfill") or {}).get("window")
+    if window:
+        spans.append((_day(window["since"], timezone), _day(window["until"], timezone)))
+    if unit.get("snapshot_date"):
+        day = date.fromisoformat(unit["snapshot_date"])
+        spans.append((day, day))
+    if unit.get("since") or unit.get("max_stored"):
+        edges = [_day(value, timezone) for value in (unit.get("since"), unit.get("max_stored")) if value]
+        spans.append((min(edges), max(edges)))
+    if not spans:
+        day = _day(load.manifest["started_at"], timezone)
+        spans.append((day, day))
+    return min(first for first, _ in spans), max(last for _, last in spans)
+
+
+def _day(timestamp: str, timezone: str) -> date:
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(ZoneInfo(timezone)).date()
+
+
+def _first_window(span: tuple[date, date], spans: list[tuple[date, date]]) -> int | None:
+    """Index of the first window the span overlaps (each file or load is processed once)."""
+    return next((i for i, (first, last) in enumerate(spans) if span[0] <= last and span[1] >= first), None)
+
+
+def plan_backfill(
+    config: Config, start: date, end: date, sources: list[str] | None = None, chunk_days: int = DEFAULT_CHUNK_DAYS
+) -> Plan:
+    if end < start:
+        raise ConfigError(f"backfill: --end {end} is before --start {start}")
+    if chunk_days < 1:
+        raise ConfigError(f"backfill: chunk size must be at least 1 day, got {chunk_days}")
+    selected = [config.source(name) for name in sources] if sources else list(config.sources)
+    spans = windows(start, end, chunk_days)
+    chunks = []
+    for source in selected:
+        mode, by_window = _mode(config, source), {i: [] for i in range(len(spans))}
+        files_by_window: dict[int, list[str]] = {i: [] for i in range(len(spans))}
+        if mode == "files":
+            connector = steps.connector_for(config, source)
+            assert isinstance(connector, FileDropConnector)
+            for file in connector.files():
+                name = str(file.relative_to(connector.path))
+                index = _first_window(file_span(name, file.stat().st_mtime_ns, config.timezone), spans)
+                if index is not None:
+                    files_by_window[index].append(name)
+        for load in landing.list_loads(config.home, source.name):
+            index = _first_window(load_span(load, config.timezone), spans)
+            if index is not None:
+                by_window[index].append(load.load_id)
+        for index, (first, last) in enumerate(spans):
+            files, loads = tuple(files_by_window[index]), tuple(by_window[index])
+            if mode == "window" or files or loads:
+                chunks.append(Chunk(source.name, source.kind, first, last, mode, files, loads))
+    return Plan(start, end, [source.name for source in selected], chunk_days, chunks)
+
+
+def _mode(config: Config, source: Source) -> str:
+    if source.path is not None:
+        return "files"
+    from connectors.api import API_CONNECTORS
+
+    return "window" if hasattr(API_CONNECTORS[source.kind], "extract_window") else "landed"
+
+
+# -- dbt vars for the range ------------------------------------------------------------------------
+
+
+def history_vars(start: date, as_of: date) -> dict[str, Any]:
+    """Widen the compliance history (``fct_compliance_history``) to the backfill's start when it
+    begins before the project's default window (``compliance_history_months`` before as_of's month)."""
+    try:
+        project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+        months = int((project.get("vars") or {}).get("compliance_history_months", 24))
+    except (OSError, ValueError, TypeError, yaml.YAMLError):
+        months = 24
+    index = as_of.year * 12 + as_of.month - 1 - months
+    default_start = date(index // 12, index % 12 + 1, 1)
+    return {"compliance_history_start": start.isoformat()} if start < default_start else {}
+
+
+def describe_plan(config: Config, plan: Plan) -> dict[str, Any]:
+    """The plan as data, with what a resume would skip (``--dry-run``)."""
+    done = read_progress(config.home, plan)["done"]
+    return {
+        "backfill_id": plan.backfill_id,
+        "start": plan.start.isoformat(),
+        "end": plan.end.isoformat(),
+        "sources": plan.sources,
+        "chunk_days": plan.chunk_days,
+        "chunks": [
+            {
+                **asdict(chunk),
+                "start": chunk.start.isoformat(),
+                "end": chunk.end.isoformat(),
+                "action": chunk.describe(),
+                "done": chunk.key in done,
+            }  # fmt: skip
+            for chunk in plan.chunks
+        ],
+        "dry_run": True,
+    }
+
+
+def render_plan(described: dict[str, Any]) -> str:
+    chunks = described["chunks"]
+    lines = [
+        f"backfill {described['start']}..{described['end']} of {', '.join(described['sources'])} "
+        f"in chunks of {described['chunk_days']} days: {len(chunks)} chunk(s), "
+        f"{sum(c['done'] for c in chunks)} already done (dry run: nothing changed)",
+        "",
+        f"  {'source':<14} {'window':<23} action",
+    ]
+    for chunk in chunks:
+        note = "  [done, skipped on resume]" if chunk["done"] else ""
+        lines.append(f"  {chunk['source']:<14} {chunk['start']}..{chunk['end']}  {chunk['action']}{note}")
+        if chunk["files"]:
+            shown = ", ".join(chunk["files"][:4]) + (" …" if len(chunk["files"]) > 4 else "")
+            lines.append(f"  {'':<14} {'':<23} files: {shown}")
+    lines.append("")
+    lines.append("then: validate, build the marts once (compliance history covering the range), publish once")
+    return "\n".join(lines)
