@@ -5,7 +5,7 @@
 -- `benchmarks/limit.py` fills in {drops}, {reference}, {as_of}, {timezone}, {due_soon_days} and
 -- {xml_lines} (the e-invoice lines: DuckDB has no XML reader, so limit.py extracts
 -- them with ElementTree first, inside the measured time), then runs the statements in order.
--- The formats are fixed (DESIGN §3), so every read names its columns: DuckDB's CSV sniffer costs
+-- The formats are fixed (docs/data-model.md), so every read names its columns: DuckDB's CSV sniffer costs
 -- about a second per file here, more than reading it. The last statement returns one row of figures. Malformed values become null (try_cast) and
 -- their rows drop out where a value is needed, roughly what quarantine does.
 

@@ -138,7 +138,7 @@ class ParseContext:
 
 
 class FileParser(Protocol):
-    """A file-drop kind (DESIGN §3): turns one file into canonical records and rejects."""
+    """A file-drop kind (docs/data-model.md): turns one file into canonical records and rejects."""
 
     kind: str
     entities: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""The file-drop connector: one configured directory of one file kind (DESIGN §3).
+"""The file-drop connector: one configured directory of one file kind (docs/data-model.md).
 
 New or changed files are landed together, one load per batch of whole files holding up to about
 ``BATCH_BYTES`` of parsed records (a night's drop is usually one load), so memory is bounded by a

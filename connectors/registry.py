@@ -1,4 +1,4 @@
-"""The file-drop kinds (DESIGN §3) by name, kind detection, and what `trainops parse` shows."""
+"""The file-drop kinds (docs/data-model.md) by name, kind detection, and what `trainops parse` shows."""
 
 from __future__ import annotations
 

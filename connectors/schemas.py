@@ -1,4 +1,4 @@
-"""Canonical entities (DESIGN.md §3) as Arrow schemas: the contract between connectors, landing,
+"""Canonical entities (docs/data-model.md) as Arrow schemas: the contract between connectors, landing,
 validation and dbt staging.
 
 Every landed row also carries the metadata columns of ``METADATA`` so any figure in a mart can be
@@ -123,7 +123,7 @@ ENTITIES: dict[str, pa.Schema] = {
     ),
 }
 
-# Natural keys (DESIGN §3): unique within a load; staging deduplicates on them across loads.
+# Natural keys (docs/data-model.md): unique within a load; staging deduplicates on them across loads.
 KEYS: dict[str, tuple[str, ...]] = {
     "hris.employee": ("employee_id", "snapshot_date"),
     "lms.learning_record": ("record_id",),

@@ -1,5 +1,5 @@
 """Per-source state (file fingerprints, cursors, watermarks), committed only after the load it
-describes is committed, so a crash repeats work but never skips data (DESIGN §2)."""
+describes is committed, so a crash repeats work but never skips data (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

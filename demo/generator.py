@@ -1,4 +1,4 @@
-"""The deterministic demo enterprise: file drops in the formats of DESIGN §3, plus its ground truth.
+"""The deterministic demo enterprise: file drops in the formats of docs/data-model.md, plus its ground truth.
 
 ``generate(out_dir, as_of=...)`` writes a fake company ("Acme", ``@acme.example``) under ``out_dir``::
 
@@ -11,7 +11,7 @@
     drops/invoices_csv/<vendor>_YYYY-MM.csv    CSV vendors' invoice lines by issue month (invoices_csv)
     drops/invoices_xml/<vendor>_<number>.xml   UBL 2.1 Peppol BIS 3 Invoice / CreditNote (invoices_xml)
     reference/*.csv                            courses, equivalences, requirements, exemptions,
-                                               vendors, vendor contracts (DESIGN §3)
+                                               vendors, vendor contracts (docs/data-model.md)
     ground_truth.json                          what was planted: what the marts must say at as_of
 
 Same arguments → byte-identical files: every random choice comes from ``random.Random`` streams
@@ -179,7 +179,7 @@ _SELF_PACED = [
 ]
 _ELECTIVES = ("CYB-105", "WRT-110", "AGL-130", "DEI-140", "XL-101")
 _ASSESSED = {"OSH-300", "OSH-310", "HIP-200", "HIP-201"}  # passed/failed rather than completed
-# One course's activity IRI is not under the LMS's course path: courses.csv maps it (DESIGN §3).
+# One course's activity IRI is not under the LMS's course path: courses.csv maps it (docs/data-model.md).
 _ODD_ACTIVITY = {"CYB-105": "https://content.northstar.example/xapi/activities/cyber-security-awareness-2024"}
 
 # pricing, invoice format, currency, country, name, invoice prefix, (tax category, percent), courses
@@ -440,7 +440,7 @@ def generate(
     learning and session history ending at ``as_of``; ``vendors`` the number of training vendors.
     A previous demo in ``out_dir`` (recognised by its ``ground_truth.json``) is replaced.
 
-    The ground truth, at ``as_of`` under DESIGN §5:
+    The ground truth, at ``as_of`` under docs/semantics.md:
 
     - ``compliance``: planted employee × requirement rows. ``due_date`` is the date that drives the
       status (for ``compliant`` rows of a recurring requirement: the evidence's expiry, i.e. the next
@@ -450,7 +450,7 @@ def generate(
       (``on``) of the compliance history; ``status`` null there = the requirement did not apply.
     - ``terminated_at_as_of``: every employee terminated in the last snapshot (no compliance rows).
     - ``utilization``: every valid session (malformed rows excluded) with its seat counts.
-    - ``billing``: planted lines with *all* the DESIGN §5 flags they should carry, the invoice
+    - ``billing``: planted lines with *all* the docs/semantics.md flags they should carry, the invoice
       ``currency`` and the line's ``variance`` (billed − expected; ``unitemised``: what the document
       claims beyond its readable lines); and, for every invoiced hybrid / retainer month, its fee line
       with ``period_start``, ``period_expected``, ``period_billed``, ``period_variance``,
@@ -817,7 +817,7 @@ class _Demo:
         return fact
 
     def plant_compliance(self) -> None:
-        """One employee per compliance case, with exactly the records the case needs (DESIGN §5)."""
+        """One employee per compliance case, with exactly the records the case needs (docs/semantics.md)."""
         self.r_plant = self.rng("planted")
         D = self.as_of
         days = timedelta
@@ -1727,7 +1727,7 @@ class _Demo:
                 if vendor.pricing == "per_learner":
                     self.clean_lines += [(invoice, line) for line in lines]
                     continue
-                # DESIGN §5: retainer = fee per period; hybrid = fee + max(0, served − included) × overage
+                # docs/semantics.md: retainer = fee per period; hybrid = fee + max(0, served − included) × overage
                 served = self.served(vendor, sessions, month)
                 expected = contract["retainer_fee"]
                 if vendor.pricing == "hybrid":
@@ -1843,7 +1843,7 @@ class _Demo:
             line.line_id = str(number)
 
     def plant_invoices(self) -> None:
-        """The planted billing cases (DESIGN §5 line flags), at the two per-learner vendors. Each names
+        """The planted billing cases (docs/semantics.md line flags), at the two per-learner vendors. Each names
         the line's variance (billed − expected, in the invoice currency)."""
         D = self.as_of
         v1, v2 = self.vendors[0], self.vendors[1]

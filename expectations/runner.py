@@ -12,7 +12,7 @@ most ``CHUNK_ROWS`` rows, and returns a ``ValidationReport``:
   ``error`` rules (a source that is mostly garbage blocks the run rather than quietly vanishing).
 - ``results``: per expectation, for the run summary.
 
-Keys are unique *within a load* (DESIGN §3): a table holding several loads is validated load by load,
+Keys are unique *within a load* (docs/data-model.md): a table holding several loads is validated load by load,
 and a load larger than one chunk is split so that rows sharing a key land in the same chunk.
 
 Great Expectations is slow to import (≈8 s) and to set up, so it is imported on first use and its

@@ -160,7 +160,7 @@ def _meta(entity: str, severity: str, name: str) -> dict[str, str]:
 
 
 def _unique_key(entity: str) -> gx.expectations.Expectation:
-    """Rows sharing a natural key within one load (DESIGN §3): every copy is quarantined, since which
+    """Rows sharing a natural key within one load (docs/data-model.md): every copy is quarantined, since which
     one is right cannot be told here."""
     import great_expectations as gx
 

@@ -1,4 +1,4 @@
-"""`trainops.yaml`: loading and validation (DESIGN §6; the shape is public API).
+"""`trainops.yaml`: loading and validation (README.md; the shape is public API).
 
 Errors name the file and the key path (``sources[2].kind``) so a user can fix them without reading
 code. Relative paths resolve against the file's directory.

@@ -103,7 +103,7 @@ def lookup(
 
 
 def explain(row: dict[str, Any]) -> str:
-    """The rule that decided the status (DESIGN §5), in one sentence."""
+    """The rule that decided the status (docs/semantics.md), in one sentence."""
     status = row["status"]
     completed = (
         f"last completion {row['last_completed_date']}"

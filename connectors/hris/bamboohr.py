@@ -1,4 +1,4 @@
-"""`bamboohr`: the employee roster from BambooHR (DESIGN §3, `hris.employee`).
+"""`bamboohr`: the employee roster from BambooHR (docs/data-model.md, `hris.employee`).
 
 Two endpoints, one mapping (``record_from_bamboohr``):
 

@@ -1,4 +1,4 @@
-"""`hris_csv`: full roster snapshots dropped as CSV (DESIGN §3).
+"""`hris_csv`: full roster snapshots dropped as CSV (docs/data-model.md).
 
 A file's snapshot date comes from its `snapshot_date` column or, failing that, its name
 (`employees_YYYY-MM-DD.csv`).

@@ -1,4 +1,4 @@
-"""LMS exports dropped as CSV (DESIGN §3): `lms_csv` learning records, `sessions_csv`, `bookings_csv`.
+"""LMS exports dropped as CSV (docs/data-model.md): `lms_csv` learning records, `sessions_csv`, `bookings_csv`.
 
 Columns beyond the documented ones that match a canonical column (e.g. `completion` or `stored_at` in
 an LMS export) are typed too; any other column goes to `raw`.

@@ -1,4 +1,4 @@
-"""The columnar path of ``xapi_files`` for JSON Lines (DESIGN §7): Arrow parses and maps blocks of
+"""The columnar path of ``xapi_files`` for JSON Lines (benchmarks/README.md): Arrow parses and maps blocks of
 statements; per-record Python runs only for the lines the columnar path cannot map for certain.
 
 ``parse_jsonl(path)`` returns what the per-record path (``XapiFilesParser(columnar=False)``) returns

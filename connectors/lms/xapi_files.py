@@ -1,4 +1,4 @@
-"""`xapi_files`: xAPI 1.0.3 / 2.0 statements dropped as files (DESIGN §3).
+"""`xapi_files`: xAPI 1.0.3 / 2.0 statements dropped as files (docs/data-model.md).
 
 `*.json` holds one statement, an array of statements or an LRS response `{"statements": [...]}`;
 `*.jsonl` holds one statement per line and is read in blocks, so a file of millions of lines never
@@ -77,7 +77,7 @@ def verb_name(iri: str) -> str:
 
 
 def agent_ref(agent: Any) -> str | None:
-    """An xAPI Agent/Group's inverse functional identifier as a learner_ref (DESIGN §3)."""
+    """An xAPI Agent/Group's inverse functional identifier as a learner_ref (docs/data-model.md)."""
     if not isinstance(agent, dict):
         return None
     mbox = agent.get("mbox")

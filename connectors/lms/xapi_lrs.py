@@ -1,4 +1,4 @@
-"""`xapi_lrs`: statements from an xAPI Learning Record Store's Statements API (DESIGN §3).
+"""`xapi_lrs`: statements from an xAPI Learning Record Store's Statements API (docs/data-model.md).
 
 Incremental on ``stored``: each run asks for ``since`` = the last committed watermark (the highest
 ``stored`` seen by the last complete run, capped by the LRS's ``X-Experience-API-Consistent-Through``)

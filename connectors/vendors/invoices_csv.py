@@ -1,4 +1,4 @@
-"""`invoices_csv`: vendor invoices as CSV, one row per invoice line (DESIGN §3).
+"""`invoices_csv`: vendor invoices as CSV, one row per invoice line (docs/data-model.md).
 
 Each row yields a `vendor.invoice_line`; the rows of one (vendor_id, invoice_number) yield one
 `vendor.invoice` whose `total_excl_tax` is the sum of its lines and whose `_source_line` is its first

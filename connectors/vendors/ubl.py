@@ -1,4 +1,4 @@
-"""`invoices_xml`: e-invoices as XML (DESIGN §3) — UBL 2.1 Invoice and CreditNote (Peppol BIS 3,
+"""`invoices_xml`: e-invoices as XML (docs/data-model.md) — UBL 2.1 Invoice and CreditNote (Peppol BIS 3,
 EN 16931) and UN/CEFACT Cross Industry Invoice (CII D16B), read with the standard library's
 ElementTree (no network; documents with a DTD are refused, so no entity tricks).
 
@@ -124,7 +124,7 @@ def _ids(values: list[str | None]) -> list[str]:
 
 @dataclass(frozen=True)
 class Syntax:
-    """Where one XML syntax keeps the fields of DESIGN §3 (ElementTree paths, alternates in order)."""
+    """Where one XML syntax keeps the fields of docs/data-model.md (ElementTree paths, alternates in order)."""
 
     name: str
     header: dict[str, tuple[tuple[str, ...], str]]  # column → (paths, type)

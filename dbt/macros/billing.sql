@@ -1,4 +1,4 @@
-{#- Billing helpers (DESIGN §5). -#}
+{#- Billing helpers (docs/semantics.md). -#}
 
 {#- Months in a contract's billing period: retainer_period monthly (default) / quarterly / yearly;
     per_learner contracts are reported by month. -#}

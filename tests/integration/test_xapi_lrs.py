@@ -84,7 +84,7 @@ def synthesise(count: int, *, seed: int, newest: datetime, spread: timedelta = t
 
 
 def demo_statements(tmp_dir: Path, *, employees: int = 120, months: int = 12) -> tuple[list[dict], str]:
-    """The demo enterprise's statements (``flows/demo.py``) as an LMS would send them to an LRS:
+    """The demo enterprise's statements (``demo/``) as an LMS would send them to an LRS:
     without ``stored``/``authority`` (the LRS sets those), and without the lines the generator breaks
     on purpose (an LRS refuses those at POST). Falls back to ``synthesise`` if there is no generator."""
     try:
@@ -104,7 +104,7 @@ def demo_statements(tmp_dir: Path, *, employees: int = 120, months: int = 12) ->
             statement.pop("stored", None)
             statement.pop("authority", None)
             statements.append(statement)
-    return statements, "flows.demo"
+    return statements, "demo"
 
 
 def voiding(target: str) -> dict:

@@ -1,4 +1,4 @@
-"""The demo generator (`flows/demo.py`): deterministic, in the file-drop formats of DESIGN §3, and with a
+"""The demo generator (`demo/`): deterministic, in the file-drop formats of docs/data-model.md, and with a
 ground truth that is consistent with the files it describes.
 
 These tests read the files with the standard library only, so they check the generator, not the

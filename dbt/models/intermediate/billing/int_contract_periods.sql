@@ -1,4 +1,4 @@
-{#- The billing periods of every vendor contract (DESIGN §5: retainer and hybrid expectations are
+{#- The billing periods of every vendor contract (docs/semantics.md: retainer and hybrid expectations are
     per vendor-period). Periods are anchored on the contract's valid_from and step by its
     retainer_period: monthly (the default, and always for per_learner contracts, whose periods
     are reporting months), quarterly (3 months) or yearly (12). Period n starts at

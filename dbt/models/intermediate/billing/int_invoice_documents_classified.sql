@@ -1,5 +1,5 @@
 {#- One row per received invoice / credit note document, with its sign, duplicate detection and
-    credit-note matching (DESIGN §5):
+    credit-note matching (docs/semantics.md):
     - a duplicate is a later copy of the same vendor + invoice number (another document), or of
       the same content (same document type, currency, period, total, preceding invoice and the
       same lines: item, quantity, unit price, amount, period and learners) under another number;

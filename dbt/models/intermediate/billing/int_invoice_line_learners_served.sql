@@ -1,4 +1,4 @@
-{#- Which served learner each invoice line is expected to bill (DESIGN §5 "learners served, per
+{#- Which served learner each invoice line is expected to bill (docs/semantics.md "learners served, per
     line"). A learner is served on a session when their booking is `attended`, or `no_show`
     under a contract that bills no-shows; known to HR or not, terminated or not.
 

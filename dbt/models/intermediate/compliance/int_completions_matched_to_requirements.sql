@@ -1,5 +1,5 @@
 {#- Every completion that can serve as evidence for a requirement, with the days on which it is
-    the employee's latest one (DESIGN §5). Qualifying: a completion (verb completed / passed /
+    the employee's latest one (docs/semantics.md). Qualifying: a completion (verb completed / passed /
     satisfied, not failed, not voided — int_learning_records_effective), learner resolved to an
     employee, course in the requirement's set (equivalences count). On a date D the evidence is
     the latest completion whose occurred_date (business timezone) ≤ D: this record from

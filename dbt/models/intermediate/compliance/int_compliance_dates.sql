@@ -1,4 +1,4 @@
-{#- The dates compliance is evaluated on (DESIGN §5 history): every month-end of the history
+{#- The dates compliance is evaluated on (docs/semantics.md history): every month-end of the history
     window before D plus D itself (var compliance_history_grain = 'month', the default), or every
     day from the window's start to D ('day'). The window starts at var compliance_history_start,
     or else on the first day of the month compliance_history_months before D's month. -#}

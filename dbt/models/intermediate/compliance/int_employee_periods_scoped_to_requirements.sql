@@ -1,4 +1,4 @@
-{#- Which roster periods fall in which requirement's scope, and since when (DESIGN §5) — computed
+{#- Which roster periods fall in which requirement's scope, and since when (docs/semantics.md) — computed
     once, independent of the as-of date. A period is in a rule's scope when its status is active
     or leave and it matches every list of the rule (empty = any, case-insensitive).
     scope_entry_date is the start of the unbroken run of in-scope periods the period belongs to:

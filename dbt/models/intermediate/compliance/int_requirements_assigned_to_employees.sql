@@ -1,4 +1,4 @@
-{#- Who must complete which requirement on each date of the compliance spine (DESIGN §5): the
+{#- Who must complete which requirement on each date of the compliance spine (docs/semantics.md): the
     employee's roster period valid on the date is in the rule's scope (active or leave, matching
     the rule; int_employee_periods_scoped_to_requirements) and the requirement is effective on
     the date (effective_from ≤ date ≤ effective_to, null bounds open). Terminated staff and staff

@@ -1,4 +1,4 @@
-{#- SCD2 roster history built from snapshots (DESIGN §5): a change takes effect on the date of
+{#- SCD2 roster history built from snapshots (docs/semantics.md): a change takes effect on the date of
     the first snapshot that shows it; a period ends where the next snapshot of the same source
     shows a change, or where the employee is missing from that source's next snapshot. -#}
 with
@@ -147,7 +147,7 @@ final as (
             as employee_period_id,
         employee_id,
         period_number,
-        -- An employee first seen is taken to have been in that state since hire (DESIGN §5: "an
+        -- An employee first seen is taken to have been in that state since hire (docs/semantics.md: "an
         -- employee first seen already in scope entered it at hire").
         case
             when period_number = 1 and hire_date is not null and hire_date < first_snapshot_date then hire_date

@@ -1,5 +1,5 @@
 {#- Every learner reference seen in learning records, bookings or invoice lines, resolved to an
-    employee (DESIGN §3): case-insensitive email (`mailto:` stripped), then exact employee_id,
+    employee (docs/data-model.md): case-insensitive email (`mailto:` stripped), then exact employee_id,
     then an xAPI account's name (`account:<homePage>|<name>`) taken as employee_id, then as email.
     Unresolved references are kept with a null employee_id (reported, never dropped). -#}
 with

@@ -1,4 +1,4 @@
-{#- Seats and learners served per session (DESIGN §5), with the vendor contract valid on the
+{#- Seats and learners served per session (docs/semantics.md), with the vendor contract valid on the
     session date.
     - ILT / VILT: booked = attended + no_show + still booked (cancelled bookings excluded);
       learners_served = attended, plus no-shows when the contract bills them.
@@ -8,7 +8,7 @@
       records excluded) on the course in the window; learners_completed = those with a
       completion (completed / passed) in it. A licence is used when a learner starts, so
       seats_used = learners_started.
-    learners_served (what per-learner, hybrid and retainer billing counts, DESIGN §5) is session
+    learners_served (what per-learner, hybrid and retainer billing counts, docs/semantics.md) is session
     attendance for every modality: self-paced starts are licence use, measured against the
     licences bought, not billable attendances. -#}
 with

@@ -1,4 +1,4 @@
-{#- Per invoice line (DESIGN §5 billing): what was billed (signed: credit notes negative), what
+{#- Per invoice line (docs/semantics.md billing): what was billed (signed: credit notes negative), what
     was served, what the contract valid on the service date expects and where that expectation
     lives, the variance and one flag per billing problem. See _billing__models.yml for every rule. -#}
 with

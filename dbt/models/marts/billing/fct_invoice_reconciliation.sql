@@ -1,4 +1,4 @@
-{#- Per received invoice / credit-note document (DESIGN §5): its own total (signed), the sum of
+{#- Per received invoice / credit-note document (docs/semantics.md): its own total (signed), the sum of
     its lines, what part of it is expected on the lines and what part is checked per vendor-period,
     the variance and the union of its lines' flags. See _billing__models.yml. -#}
 with

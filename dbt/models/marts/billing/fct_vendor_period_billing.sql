@@ -1,4 +1,4 @@
-{#- Billing per vendor contract and billing period (DESIGN §5). Retainer = fee per period;
+{#- Billing per vendor contract and billing period (docs/semantics.md). Retainer = fee per period;
     hybrid = fee + max(0, learners served − included_learners) × overage_rate; per_learner =
     the sum of its lines' expectations (per-learner expectations live on the lines). Billed = the
     signed sum of the contract's lines in the contract currency whose service date falls in the

@@ -1,4 +1,4 @@
-{#- Vendor SLA figures per vendor and month against the contract's targets (DESIGN §1): sessions
+{#- Vendor SLA figures per vendor and month against the contract's targets (docs/semantics.md): sessions
     delivered as scheduled, completion-reporting lag, invoice accuracy. See _billing__models.yml
     for the definitions. -#}
 with

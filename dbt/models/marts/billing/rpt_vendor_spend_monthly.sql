@@ -1,4 +1,4 @@
-{#- Vendor spend by month (DESIGN §1/§5): billed, expected, variance, credits, learners served,
+{#- Vendor spend by month (docs/semantics.md): billed, expected, variance, credits, learners served,
     cost per learner, retainer utilisation — per vendor, currency and month. Amounts are never
     summed across currencies. See _billing__models.yml for each figure. -#}
 with

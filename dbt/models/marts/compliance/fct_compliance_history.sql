@@ -1,4 +1,4 @@
-{#- Compliance per employee × applicable requirement × date of the compliance spine (DESIGN §5).
+{#- Compliance per employee × applicable requirement × date of the compliance spine (docs/semantics.md).
     The one implementation of the status rules: fct_compliance_status is this model's slice at
     the run's as-of date.
 

@@ -1,4 +1,4 @@
-{#- Compliance per employee × applicable requirement as of D (DESIGN §5): the slice of
+{#- Compliance per employee × applicable requirement as of D (docs/semantics.md): the slice of
     fct_compliance_history at the run's as-of date, so the status and its history come from one
     implementation of the rules and a backdated run gives what the history says for that day. -#}
 with

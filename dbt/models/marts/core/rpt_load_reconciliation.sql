@@ -1,4 +1,4 @@
-{#- Per landing load: every raw row is either in staging or in quarantine (DESIGN §2).
+{#- Per landing load: every raw row is either in staging or in quarantine (docs/ARCHITECTURE.md).
     raw_rows (manifest) = staged + superseded + validation-quarantined + parse-rejected rows,
     and the rows in the load's files equal the manifest's entity counts. -#}
 with

@@ -1,4 +1,4 @@
-{#- Learner references that resolve to no employee (DESIGN §3: reported, never dropped), with
+{#- Learner references that resolve to no employee (docs/data-model.md: reported, never dropped), with
     where they were seen and how often. Restricted: a reference is usually an email address. -#}
 with
 

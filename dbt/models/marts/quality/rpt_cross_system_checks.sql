@@ -1,4 +1,4 @@
-{#- Cross-system checks (DESIGN §2: dbt tests check relations across entities; GX checks each batch).
+{#- Cross-system checks (docs/ARCHITECTURE.md: dbt tests check relations across entities; GX checks each batch).
     One row per check: how many rows were checked, how many point at something the other system
     does not know, and the status against the thresholds of var `cross_system_thresholds`. Counts
     only: no personal data. A singular test fails the build when any check reaches `error`. -#}

@@ -1,4 +1,4 @@
-{#- Seats per session (DESIGN §5): booked = attended + no_show + still booked (cancelled
+{#- Seats per session (docs/semantics.md): booked = attended + no_show + still booked (cancelled
     bookings excluded); fill_rate = booked / capacity; utilization_rate = seats used / capacity
     (seats used = attended; for a self-paced licence pool, learners who started);
     no_show_rate = no_show / (attended + no_show), null when both are 0; cost per attendee when

@@ -1,4 +1,4 @@
-{#- Utilization by course, vendor, modality and month (DESIGN §5): sums of seats, and rates
+{#- Utilization by course, vendor, modality and month (docs/semantics.md): sums of seats, and rates
     computed from those sums — never averages of per-session ratios. Sessions cancelled (by the
     vendor or the client) offered no seats: they are counted apart and left out of the seat sums.
     Self-paced licence pools: capacity = licences purchased, seats used = learners who started. -#}
