@@ -25,7 +25,8 @@ from connectors.base import SourceError
 from pipeline import lifecycle, steps
 from pipeline.config import Config, Source, load_config
 from pipeline.lifecycle import LockBusy, RunFailed, business_today, recover, run_lock
-from reports import notify, status, summary
+from pipeline.freshness import record_extractions
+from reports import notify, summary
 from warehouse import dbt, duckdb_target, postgres_target
 
 
@@ -254,7 +255,7 @@ def _run(config: Config, as_of: date, run_id: str, record: dict[str, Any]) -> No
             if result.loads:
                 new_data.add(source.name)
             record["sources"].append(asdict(result))
-    status.record_extractions(config.home, outcomes, new_data)
+    record_extractions(config.home, outcomes, new_data)
     failed = {name: error for name, error in outcomes.items() if error is not None}
     if failed:
         if config.on_stale == "hold":
