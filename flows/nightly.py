@@ -24,8 +24,8 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from connectors.base import SourceError
 from pipeline import lifecycle, steps
 from pipeline.config import Config, Source, load_config
-from pipeline.lifecycle import LockBusy, RunFailed, business_today, recover, run_lock
 from pipeline.freshness import record_extractions
+from pipeline.lifecycle import LockBusy, RunFailed, business_today, recover, run_lock
 from reports import notify, summary
 from warehouse import dbt, duckdb_target, postgres_target
 
