@@ -13,34 +13,24 @@
 # Needs node and npm: the package is installed once into
 # ${TRAINOPS_LRS_CACHE:-~/.cache/trainops-lrs}/xapi-statements-5.0.1 (about 30 s, 160 MB).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 version=5.0.1
-say() { echo "learning_locker.sh: $*" >&2; }
-fail() { say "$*"; exit 1; }
-
 [ $# -eq 2 ] || fail "usage: $0 PORT RUN_DIR"
 port=$1
-[[ $port =~ ^[0-9]+$ ]] || fail "PORT must be a number, got '$port'"
+port_argument "$port"
 for tool in node npm; do
     command -v "$tool" >/dev/null || fail "$tool not found (on Debian: apt-get install nodejs npm)"
 done
-here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$2/logs"
-run=$(cd "$2" && pwd)
-cache=${TRAINOPS_LRS_CACHE:-$HOME/.cache/trainops-lrs}
+run=$(absolute_dir "$2")
+mkdir -p "$run/logs"
 install=$cache/xapi-statements-$version
 
-# --- install once (a lock keeps two test sessions from installing into the same folder at once) ---
-mkdir -p "$install"
-exec 9>"$install.lock"
-flock 9
-if [ ! -f "$install/.installed" ]; then
+install_xapi_statements() {
     say "installing xapi-statements@$version into $install"
-    (cd "$install" && npm install --silent --no-audit --no-fund "xapi-statements@$version" >&2) ||
-        fail "npm install of xapi-statements@$version failed"
-    touch "$install/.installed"
-fi
-exec 9>&-
+    (cd "$install" && npm install --silent --no-audit --no-fund "xapi-statements@$version" >&2)
+}
+install_once "$install" install_xapi_statements
 
 # --- start, then wait until a statements query is answered --------------------------------------
 cd "$install"

@@ -15,39 +15,29 @@
 # datetime.fromisoformat rejects the trailing "Z" of the `since` parameter and of stored timestamps.
 # RALPH_PYTHON picks the interpreter (default python3).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 version=5.1.0
-say() { echo "ralph.sh: $*" >&2; }
-fail() { say "$*"; exit 1; }
-
 [ $# -eq 2 ] || fail "usage: RALPH_USER=… RALPH_PASSWORD=… $0 PORT STATE_DIR"
 port=$1
-[[ $port =~ ^[0-9]+$ ]] || fail "PORT must be a number, got '$port'"
+port_argument "$port"
 [ -n "${RALPH_USER:-}" ] && [ -n "${RALPH_PASSWORD:-}" ] || fail "RALPH_USER and RALPH_PASSWORD must be set"
-here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$2/data"
-state=$(cd "$2" && pwd)
-cache=${TRAINOPS_LRS_CACHE:-$HOME/.cache/trainops-lrs}
+state=$(absolute_dir "$2")
+mkdir -p "$state/data"
 venv=$cache/ralph-$version
+base=${RALPH_PYTHON:-python3}
 
-# --- install once (a lock keeps two test sessions from installing into the same venv at once) ---
-mkdir -p "$cache"
-exec 9>"$venv.lock"
-flock 9
-if [ ! -f "$venv/.installed" ]; then
-    base=${RALPH_PYTHON:-python3}
+install_ralph() {
     command -v "$base" >/dev/null || fail "$base not found (set RALPH_PYTHON)"
     "$base" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
         fail "$base is $("$base" -V 2>&1); Ralph needs Python >= 3.11 (set RALPH_PYTHON)"
-    rm -rf "$venv"
     "$base" -m venv "$venv" || fail "'$base -m venv' failed (on Debian: apt-get install python3-venv)"
     say "installing ralph-malph[lrs,cli]==$version into $venv"
     # ralph.api imports requests, which 5.1.0's lrs extra does not list
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "ralph-malph[lrs,cli]==$version" requests >&2 || fail "pip install of ralph-malph failed"
-    touch "$venv/.installed"
-fi
-exec 9>&-
+        "ralph-malph[lrs,cli]==$version" requests >&2
+}
+install_once "$venv" install_ralph
 
 # --- Ralph's settings (read from RALPH_* variables); everything stays in STATE_DIR ----------------
 export RALPH_APP_DIR=$state
