@@ -5,30 +5,32 @@
   spec-exact ``stored``, ``more`` = "" at the end, voiding; any credentials pass),
 - ``lrs``: both, one after the other (parametrised).
 
-Both are started once per session by ``../shared/tools/{ralph,ll}_lrs_start.sh`` (env
-``TRAINOPS_SHARED``; installs are cached under ``TRAINOPS_LRS_CACHE``, default
+Both are installed and started once per session by the project's scripts ``tests/lrs/ralph.sh``
+and ``tests/lrs/learning_locker.sh`` (installs cached under ``TRAINOPS_LRS_CACHE``, default
 ``~/.cache/trainops-lrs``). If an LRS cannot be started the tests using it skip, except under
-``CI=true`` where they fail. The servers are shared by the session: a test that needs only its own
-statements filters on something it owns (a ``registration``, say), never on "everything stored".
+``CI=true`` where they fail (``need_service`` in tests/conftest.py). The servers are shared by the
+session: a test that needs only its own statements filters on something it owns (a
+``registration``, say), never on "everything stored".
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("TRAINOPS_SHARED", REPO.parent / "shared")).resolve()
-CACHE = Path(os.environ.get("TRAINOPS_LRS_CACHE", Path.home() / ".cache" / "trainops-lrs")).expanduser()
+SCRIPTS = Path(__file__).resolve().parents[1] / "lrs"
 LRS_USER, LRS_PASSWORD = "trainops-it", "it-Pa55-w0rd-7f3a9c"
 VERSION_HEADER = {"X-Experience-API-Version": "1.0.3"}
 
@@ -37,12 +39,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def cannot_start(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def process_gone(pid: int) -> bool:
@@ -62,7 +58,8 @@ class Lrs:
 
     kind: str  # ralph | ll
     port: int
-    state_dir: Path
+    state_dir: Path  # statements (Ralph), logs
+    need_service: Callable[..., NoReturn]
     pid: int | None = None
     posted: list[str] = field(default_factory=list)
     hidden: set[str] = field(default_factory=set)  # voided statements the LRS no longer lists
@@ -74,30 +71,30 @@ class Lrs:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/xAPI/"
 
+    @property
+    def name(self) -> str:
+        return "Ralph" if self.kind == "ralph" else "Learning Locker"
+
     def start(self, fresh: bool = False) -> None:
+        """Install (once) and start the server with its script in tests/lrs; it prints the PID."""
         env = dict(os.environ)
         if self.kind == "ralph":
-            env["RALPH_LRS_VENV"] = str(CACHE / "ralph-venv")
-            env["RALPH_LRS_FRESH"] = "1" if fresh else "0"
-            command = [
-                str(SHARED / "tools" / "ralph_lrs_start.sh"),
-                str(self.port),
-                self.user,
-                self.password,
-                str(self.state_dir),
-            ]
+            env.update(RALPH_USER=self.user, RALPH_PASSWORD=self.password, RALPH_FRESH="1" if fresh else "0")
+            command = [str(SCRIPTS / "ralph.sh"), str(self.port), str(self.state_dir)]
         else:
-            preload = f"--require {Path(__file__).with_name('ll_time_ordered_ids.js')}"  # why: in that file
-            env["NODE_OPTIONS"] = f"{env.get('NODE_OPTIONS', '')} {preload}".strip()
-            command = [str(SHARED / "tools" / "ll_lrs_start.sh"), str(self.port), str(self.state_dir)]
+            missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+            if missing:
+                self.need_service(f"the {self.name} LRS", f"{' and '.join(missing)} not found")
+            command = [str(SCRIPTS / "learning_locker.sh"), str(self.port), str(self.state_dir)]
         started = time.perf_counter()
         try:
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            cannot_start(f"{self.kind} LRS did not start: {exc}")
+            self.need_service(f"the {self.name} LRS", f"{type(exc).__name__}: {exc}")
         if done.returncode != 0 or not done.stdout.strip().isdigit():
-            tail = " | ".join(done.stderr.strip().splitlines()[-5:])
-            cannot_start(f"{self.kind} LRS did not start (exit {done.returncode}): {tail}")
+            lines = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
+            cause = lines[-1].split(": ", 1)[-1]  # the script's last word, without its name
+            self.need_service(f"the {self.name} LRS", cause, detail=" | ".join(lines[-8:]))
         self.pid = int(done.stdout.strip().splitlines()[-1])
         self.startup_seconds = time.perf_counter() - started
 
@@ -128,27 +125,23 @@ class Lrs:
         return set(self.posted) - self.hidden
 
 
-def start_lrs(kind: str, tmp_path_factory) -> Lrs:
-    if kind == "ralph":
-        server = Lrs("ralph", free_port(), tmp_path_factory.mktemp("ralph-lrs"))
-    else:
-        server = Lrs("ll", free_port(), CACHE / "ll-lrs")  # node_modules cached there; data in memory
-    server.state_dir.mkdir(parents=True, exist_ok=True)
+def start_lrs(kind: str, tmp_path_factory, need_service) -> Lrs:
+    server = Lrs(kind, free_port(), tmp_path_factory.mktemp(f"{kind}-lrs"), need_service)
     server.start(fresh=True)
     return server
 
 
 @pytest.fixture(scope="session")
-def ralph(tmp_path_factory):
-    server = start_lrs("ralph", tmp_path_factory)
+def ralph(tmp_path_factory, need_service):
+    server = start_lrs("ralph", tmp_path_factory, need_service)
     print(f"\n[figures] ralph started in {server.startup_seconds:.1f} s on port {server.port}")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def learning_locker(tmp_path_factory):
-    server = start_lrs("ll", tmp_path_factory)
+def learning_locker(tmp_path_factory, need_service):
+    server = start_lrs("ll", tmp_path_factory, need_service)
     print(f"\n[figures] learning locker started in {server.startup_seconds:.1f} s on port {server.port}")
     yield server
     server.stop()

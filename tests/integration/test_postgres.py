@@ -33,7 +33,7 @@ AS_OF = date(2026, 11, 28)
 
 
 @pytest.fixture(scope="module")
-def database(monkeypatch_module):
+def database(monkeypatch_module, need_service):
     """A fresh database on the local server, dropped afterwards; PGDATABASE points at it."""
     admin = {key: value for key, value in postgres.connection_settings().items() if key != "dbname"}
     name = f"trainops_test_{uuid.uuid4().hex[:8]}"
@@ -41,7 +41,8 @@ def database(monkeypatch_module):
         with psycopg.connect(**admin, dbname="postgres", autocommit=True, connect_timeout=5) as con:
             con.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as exc:
-        pytest.fail(f"no Postgres server at {postgres.describe()} (.ci/run starts one): {exc}")
+        cause = f"{postgres.describe()}: {str(exc).splitlines()[0].rsplit(': ', 1)[-1]}"
+        need_service("Postgres", cause, detail=f".ci/run starts one; {exc}")
     monkeypatch_module.setenv("PGDATABASE", name)
     monkeypatch_module.setenv(postgres.BI_ROLE_ENV, f"{name}_bi")  # roles are cluster-wide
     yield name

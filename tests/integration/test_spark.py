@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-pytest.importorskip("pyspark")
+pytest.importorskip("pyspark", reason="need pyspark (the spark group: `make test-spark`; a skip even under CI)")
 
 from equivalence import compare, duckdb_tables, spark_tables, with_one_cent_more  # noqa: E402
 

@@ -7,9 +7,9 @@ state.commit_state, one load per page):
   ``more`` = "" at the end, voiding; any credentials pass).
 
 Both are started once per session by the ``ralph`` / ``learning_locker`` / ``lrs`` fixtures of
-``tests/integration/conftest.py`` (``../shared/tools/{ralph,ll}_lrs_start.sh``; installs cached under
-``~/.cache/trainops-lrs``). If an LRS cannot be started the tests skip, except under ``CI=true``
-where they fail.
+``tests/integration/conftest.py`` (scripts ``tests/lrs/ralph.sh`` and ``tests/lrs/learning_locker.sh``;
+installs cached under ``~/.cache/trainops-lrs``). If an LRS cannot be started the tests skip, except
+under ``CI=true`` where they fail.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""invoices_xml: UBL 2.1 Invoice/CreditNote and UN/CEFACT CII, on hand-made documents and the real
-Peppol BIS 3 and CEN EN 16931 examples."""
+"""invoices_xml: UBL 2.1 Invoice/CreditNote and UN/CEFACT CII, on hand-made documents, the real
+CEN EN 16931 examples and UBL documents written for these tests (tests/fixtures/invoices)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from connectors.vendors.ubl import InvoicesXmlParser, resolve_vendor
 
 INVOICE, LINE = "vendor.invoice", "vendor.invoice_line"
 
-# Seller ids read from the samples; V-GB-B is listed bare, the documents name it 0088:… (value match).
+# Seller ids read from the fixtures; V-GB-NWL is listed bare, the documents name it 0088:… (value
+# match); V-SE-KGN by its VAT number. V-GB-A is the seller of the hand-made documents below.
 VENDORS_CSV = """vendor_id,name,identifiers
-V-GB-A,SupplierTradingName Ltd. (endpoint A),0088:7300010000001
-V-GB-B,SupplierTradingName Ltd. (endpoint B),9482348239847239874
+V-GB-A,Hand-made test seller,0088:7300010000001
+V-GB-NWL,Northwind Learning Ltd,5098765000019
+V-SE-KGN,Kursgården Nord AB,SE556732170701
 V-DK,SellerCompany,0088:5790000436101
 V-NL,De Koksmaat,NL8200.98.395.B.01
 V-DK-NEG,Negative invoicer,DK12345678
@@ -48,14 +50,14 @@ def only_invoice(result) -> dict:
     return invoice
 
 
-# --- the real samples --------------------------------------------------------------------------------
+# --- the sample documents -----------------------------------------------------------------------------
 
 LINE_ELEMENT = re.compile(r"<(?:cac:InvoiceLine|cac:CreditNoteLine|ram:IncludedSupplyChainTradeLineItem)[\s>]")
 
 
 def test_every_sample_invoice_becomes_records_or_a_clear_reject(samples: Path, reference: ParseContext) -> None:
     files = sorted(path for path in (samples / "invoices").rglob("*") if path.suffix.lower() == ".xml")
-    assert len(files) >= 45
+    assert len(files) == 33  # 28 CEN EN 16931 examples + 5 of our own
     resolved = set()
     for file in files:
         result = parse(file, reference)
@@ -74,7 +76,9 @@ def test_every_sample_invoice_becomes_records_or_a_clear_reject(samples: Path, r
             assert (reject.entity, reject.source_line, reject.column_name) == (INVOICE, 0, "seller_ids")
             assert json.loads(reject.record)["seller_ids"], file
             assert reject.value in reject.message
-    assert {"base-example.xml", "ubl-tc434-example1.xml", "CII_example4.xml", "BIS3_Invoice_negativ.XML"} <= resolved
+    known = {"invoice-vat-categories.xml", "ubl-tc434-example1.xml", "CII_example4.xml", "BIS3_Invoice_negativ.XML"}
+    assert known <= resolved
+    assert "invoice-outside-scope.xml" not in resolved  # its seller is not in vendors.csv
 
 
 def test_every_sample_invoice_is_typeable_without_reference_data(samples: Path) -> None:
@@ -125,21 +129,27 @@ def test_tax_total_is_the_one_in_document_currency(samples: Path, reference: Par
     assert invoice["preceding_invoice"] == "TOSL109"
 
 
-def test_peppol_credit_note(samples: Path, reference: ParseContext) -> None:
-    result = parse(sample(samples, "peppol-bis3/examples/base-creditnote-correction.xml"), reference)
+def test_credit_note_381_with_a_negative_line(samples: Path, reference: ParseContext) -> None:
+    result = parse(sample(samples, "trainops-ubl/credit-note-381.xml"), reference)
     invoice = only_invoice(result)
-    assert invoice["vendor_id"] == "V-GB-B"  # 0088:9482348239847239874 ↔ bare 9482348239847239874
+    assert invoice["vendor_id"] == "V-GB-NWL"  # 0088:5098765000019 ↔ bare 5098765000019
     assert invoice["document_type"] == "credit_note"
-    assert invoice["preceding_invoice"] == "Snippet1"
-    assert invoice["total_excl_tax"] == Decimal("1325")  # the document's own (positive) amount
-    assert invoice["seller_ids"] == "0088:9482348239847239874;99887766;GB983294;GB1232434"
+    assert invoice["preceding_invoice"] == "NWL-INV-0417"
+    # the document's own (positive) amounts: lines 1350.00 - 450.00 + a 5 % charge of 45.00
+    assert (invoice["total_excl_tax"], invoice["tax_total"], invoice["total_incl_tax"]) == (
+        Decimal("945.00"),
+        Decimal("189.00"),
+        Decimal("1134.00"),
+    )
+    assert invoice["seller_ids"] == "0088:5098765000019;NWL-7781;04512398;GB998877665"
+    assert json.loads(invoice["raw"])["charge_total"] == "45.00"
     first, second = result.records[LINE]
     assert (first["quantity"], first["unit_price"], first["line_amount"]) == (
-        Decimal("7"),
-        Decimal("400"),
-        Decimal("2800"),
+        Decimal("3"),
+        Decimal("450.00"),
+        Decimal("1350.00"),
     )
-    assert (second["quantity"], second["line_amount"]) == (Decimal("-3"), Decimal("-1500"))
+    assert (second["quantity"], second["line_amount"]) == (Decimal("-1"), Decimal("-450.00"))
 
 
 def test_cen_credit_note_with_credited_quantity(samples: Path) -> None:
@@ -152,12 +162,10 @@ def test_cen_credit_note_with_credited_quantity(samples: Path) -> None:
 
 
 def test_negative_invoice_stays_an_invoice(samples: Path, reference: ParseContext) -> None:
-    correction = only_invoice(
-        parse(sample(samples, "peppol-bis3/examples/base-negative-inv-correction.xml"), reference)
-    )
-    assert correction["document_type"] == "invoice"
-    assert correction["total_excl_tax"] == Decimal("-1325")
-    assert correction["preceding_invoice"] == "Snippet1"
+    correction = only_invoice(parse(sample(samples, "trainops-ubl/invoice-negative-380.xml"), reference))
+    assert (correction["vendor_id"], correction["document_type"]) == ("V-GB-NWL", "invoice")
+    assert (correction["total_excl_tax"], correction["total_incl_tax"]) == (Decimal("-945.00"), Decimal("-1134.00"))
+    assert correction["preceding_invoice"] == "NWL-INV-0417"
 
     result = parse(sample(samples, "cen-en16931/ubl/BIS3_Invoice_negativ.XML"), reference)
     invoice = only_invoice(result)
@@ -173,16 +181,44 @@ def test_negative_invoice_stays_an_invoice(samples: Path, reference: ParseContex
 
 
 def test_base_quantity_gives_the_price_of_one_unit(samples: Path, reference: ParseContext) -> None:
-    result = parse(sample(samples, "peppol-bis3/snippets/price.xml"), reference)
-    line = result.records[LINE][1]
-    assert line["line_id"] == "2"
+    result = parse(sample(samples, "trainops-ubl/invoice-base-quantity.xml"), reference)
+    line = result.records[LINE][0]
+    assert line["line_id"] == "1"
     assert (line["quantity"], line["unit_price"], line["line_amount"]) == (
-        Decimal("10"),
-        Decimal("100"),
-        Decimal("1000.00"),
+        Decimal("250"),
+        Decimal("3.60"),  # 36.00 per 10
+        Decimal("900.00"),
     )
     raw = json.loads(line["raw"])
-    assert (raw["price_amount"], raw["base_quantity"]) == ("200", "2")
+    assert (raw["price_amount"], raw["base_quantity"]) == ("36.00", "10")
+    assert "base_quantity" not in json.loads(result.records[LINE][1]["raw"])  # a price per unit
+
+
+def test_tax_currency_prepaid_and_rounding(samples: Path, reference: ParseContext) -> None:
+    """VAT stated in a second currency (TaxCurrencyCode) is not the document's tax; prepaid and
+    rounding amounts are kept and checked (2467.50 - 500.00 + 0.50 = 1968.00 payable)."""
+    invoice = only_invoice(parse(sample(samples, "trainops-ubl/invoice-base-quantity.xml"), reference))
+    assert (invoice["vendor_id"], invoice["currency"]) == ("V-SE-KGN", "EUR")  # matched on the VAT number
+    assert invoice["tax_total"] == Decimal("493.50")  # not the SEK TaxTotal of 5527.20 listed first
+    assert (invoice["total_excl_tax"], invoice["total_incl_tax"]) == (Decimal("1974.00"), Decimal("2467.50"))
+    raw = json.loads(invoice["raw"])
+    assert (raw["allowance_total"], raw["charge_total"]) == ("96.00", "150.00")
+    assert (raw["prepaid_amount"], raw["rounding_amount"], raw["payable_amount"]) == ("500.00", "0.50", "1968.00")
+
+
+def test_vat_categories_exempt_zero_and_standard(samples: Path, reference: ParseContext) -> None:
+    result = parse(sample(samples, "trainops-ubl/invoice-vat-categories.xml"), reference)
+    invoice = only_invoice(result)
+    assert (invoice["total_excl_tax"], invoice["tax_total"], invoice["total_incl_tax"]) == (
+        Decimal("1350.00"),
+        Decimal("48.00"),  # 20 % of the 240.00 standard-rated line only
+        Decimal("1398.00"),
+    )
+    assert [line["line_amount"] for line in result.records[LINE]] == [
+        Decimal("1020.00"),
+        Decimal("90.00"),
+        Decimal("240.00"),
+    ]
 
 
 def test_cii_invoice_figures(samples: Path, reference: ParseContext) -> None:
@@ -444,6 +480,8 @@ def test_a_document_whose_lines_do_not_add_up_is_quarantined_whole(
         ("cen-en16931/ubl/ubl-tc434-example2.xml", "cbc:TaxInclusiveAmount", "BR-CO-15"),
         ("cen-en16931/cii/CII_example5.xml", "ram:AllowanceTotalAmount", "BR-CO-13"),
         ("cen-en16931/cii/CII_example5.xml", "ram:DuePayableAmount", "BR-CO-16"),
+        ("trainops-ubl/invoice-base-quantity.xml", "cbc:PayableAmount", "BR-CO-16"),  # prepaid + rounding
+        ("trainops-ubl/invoice-outside-scope.xml", "cbc:PayableAmount", "BR-CO-16"),  # negative rounding
     ],
 )
 def test_document_totals_that_disagree_quarantine_the_document(

@@ -1,5 +1,6 @@
-"""The HRIS API connectors: pure mappings on the real payloads in ../shared/samples/hris, and the
-connectors over loopback HTTP serving those payloads (auth, paging, quirks, resume, no secrets)."""
+"""The HRIS API connectors: pure mappings on the payloads in tests/fixtures/hris (BambooHR's and
+Workday's real ones; Merge-shaped ones written for these tests), and the connectors over loopback
+HTTP serving those payloads (auth, paging, quirks, resume, no secrets)."""
 
 from __future__ import annotations
 
@@ -288,35 +289,36 @@ def test_bamboohr_key_never_logged(httpserver, caplog):
 # -- Merge ----------------------------------------------------------------------------------------
 
 
-def test_merge_deleted_employee_sample_keeps_its_termination(samples):
-    employee = load(samples, "merge-dev/examples/Employee.example.json")
+def test_merge_deleted_employee_keeps_its_termination(samples):
+    employee = load(samples, "merge-shaped/employee_deleted.json")
     row = record_from_merge(employee, snapshot_date=TODAY.date())
     assert (row["employee_id"], row["email"], row["status"]) == (
-        "0958cbc6-6040-430a-848e-aafacbadf4ae", "greg@merge.dev", "terminated",
+        "7c1f5a0e-3b7d-4c52-9e44-2f0d6a1b8c93", "priya.raman@acme.example", "terminated",
     )  # fmt: skip
-    assert (row["hire_date"], row["termination_date"]) == (date(2020, 10, 10), date(2021, 10, 12))
-    assert row["source_updated_at"] == datetime(2021, 10, 16, tzinfo=UTC)
-    assert row["manager_id"] == "0048ea5b-911e-4dff-9364-92070dea62ff"
+    # midnight-UTC datetimes keep their date; hire_date wins over start_date (2019-03-11)
+    assert (row["hire_date"], row["termination_date"]) == (date(2019, 3, 4), date(2025, 8, 29))
+    assert row["source_updated_at"] == datetime(2025, 9, 2, 14, 5, 31, 418000, tzinfo=UTC)
+    assert row["manager_id"] == "b2e4d8a1-6c3f-4e7a-9d15-0a8f7c2e4b61"
     raw = json.loads(row["raw"])
     assert "ssn" not in raw and "remote_data" not in raw and raw["remote_was_deleted"] is True
     # deleted without a termination date: the date Merge recorded the deletion
     undated = record_from_merge({**employee, "termination_date": None}, snapshot_date=TODAY.date())
-    assert (undated["status"], undated["termination_date"]) == ("terminated", date(2021, 10, 16))
+    assert (undated["status"], undated["termination_date"]) == ("terminated", date(2025, 9, 2))
 
 
 def test_merge_expanded_relations(samples):
-    employee = load(samples, "merge-dev/examples/Employee.example.json")
-    employment = load(samples, "merge-dev/examples/Employment.example.json")
-    team = load(samples, "merge-dev/examples/Team.example.json")
-    location = load(samples, "merge-dev/examples/Location.example.json")
-    cost_center = {**load(samples, "merge-dev/examples/Group.example.json"), "remote_was_deleted": False}
+    employee = load(samples, "merge-shaped/employee_deleted.json")
+    employment = load(samples, "merge-shaped/employment.json")
+    team = load(samples, "merge-shaped/team.json")
+    location = load(samples, "merge-shaped/location.json")
+    cost_center = {**load(samples, "merge-shaped/group_cost_center.json"), "remote_was_deleted": False}
     current = {**employment, "remote_was_deleted": False}
     older = {
         **current,
         "id": "old",
-        "job_title": "Intern",
-        "employment_type": "INTERN",
-        "effective_date": "2020-10-10T00:00:00Z",
+        "job_title": "L&D Coordinator",
+        "employment_type": "PART_TIME",
+        "effective_date": "2019-03-04T00:00:00Z",
     }
     expanded = {
         **employee,
@@ -330,14 +332,16 @@ def test_merge_expanded_relations(samples):
     }
     row = record_from_merge(expanded, snapshot_date=TODAY.date())
     assert (row["status"], row["job_title"], row["employment_type"]) == (
-        "active", "Executive Assistant to Tom Wambsgans", "full_time",
+        "active", "Learning & Development Partner", "full_time",
     )  # fmt: skip
-    assert (row["department"], row["cost_center"], row["country"]) == ("Engineering", "COST_CENTER_US", "USA")
+    assert (row["department"], row["cost_center"], row["country"]) == ("People Operations", "CC-4410 People", "GBR")
     assert current_employment([older, current], date(2022, 1, 1))["id"] == "old"  # the later one not yet effective
+    deleted_group = record_from_merge({**expanded, "groups": [{**cost_center, "remote_was_deleted": True}]})
+    assert deleted_group["cost_center"] is None  # a group deleted in the HRIS is not the employee's
 
 
 def test_merge_inactive_and_unknown_status(samples):
-    employee = {**load(samples, "merge-dev/examples/Employee.example.json"), "remote_was_deleted": False}
+    employee = {**load(samples, "merge-shaped/employee_deleted.json"), "remote_was_deleted": False}
     assert record_from_merge(employee, snapshot_date=TODAY.date())["status"] == "terminated"  # INACTIVE
     with pytest.raises(FieldError, match="employment_status: 'RETIRED'"):
         record_from_merge({**employee, "employment_status": "RETIRED"})
@@ -355,10 +359,10 @@ def merge(httpserver, **options):
 
 
 def serve_merge_pages(httpserver, samples):
-    page = load(samples, "merge-dev/examples/PaginatedEmployeeList.example.json")
-    second = {**page["results"][0], "id": "e-2", "work_email": "roman@merge.dev", "remote_was_deleted": False,
-              "employment_status": "ACTIVE", "termination_date": None}  # fmt: skip
-    pages = {None: page, page["next"]: {"next": None, "previous": page["next"], "results": [second]}}
+    page = load(samples, "merge-shaped/employees_page_1.json")
+    second = load(samples, "merge-shaped/employees_page_2.json")
+    assert second["previous"] == page["next"] and second["next"] is None
+    pages = {None: page, page["next"]: second}
     httpserver.expect_request("/api/hris/v1/employees").respond_with_handler(by_cursor("cursor", pages))
     return page
 
@@ -372,10 +376,16 @@ def test_merge_pages_headers_and_deletions(httpserver, samples):
     assert first_request.args["expand"] == "employments,groups,team,work_location"
     assert first_request.args["include_deleted_data"] == "true" and "modified_after" not in first_request.args
     rows = employees(results)
-    assert [(r["employee_id"], r["status"]) for r in rows] == [
-        ("0958cbc6-6040-430a-848e-aafacbadf4ae", "terminated"),
-        ("0958cbc6-6040-430a-848e-aafacbadf4ae", "terminated"),
-        ("e-2", "active"),
+    assert [(r["employee_id"], r["status"], r["email"]) for r in rows] == [
+        ("7c1f5a0e-3b7d-4c52-9e44-2f0d6a1b8c93", "terminated", "priya.raman@acme.example"),  # remote_was_deleted
+        ("5e8b1c4d-2a7f-4d93-b6e0-9c3f1a8d2e75", "active", "tomasz.nowak@acme.example"),
+        ("2b9d7f1e-4c6a-4e08-9a53-d1e7c5b3f8a2", "active", "amara.okafor@mail.example"),  # PENDING, starts 2026-12-07
+    ]
+    # relations came expanded: the deleted employee's cost center group is deleted too
+    assert [(r["job_title"], r["cost_center"], r["employment_type"]) for r in rows] == [
+        ("Learning & Development Partner", None, "full_time"),
+        ("Health and Safety Trainer", "CC-4410 People", "full_time"),
+        ("Health and Safety Trainer", "CC-4410 People", "contractor"),
     ]
     assert [u["roster"] for u in units] == ["full", "full"]
     assert state["watermark"] == TODAY.isoformat() and state["last_full_snapshot_date"] == "2026-11-28"
