@@ -39,6 +39,7 @@ import json
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from demo.common import MIN_EMPLOYEES, MIN_MONTHS, MIN_VENDORS, Params
 from demo.invoices import build_invoices, write_invoices
@@ -55,7 +56,7 @@ _FOLDERS = ("hris", "xapi", "lms", "sessions", "bookings", "invoices_csv", "invo
 
 def generate(
     out_dir: Path, *, as_of: date, seed: int = 7, employees: int = 300, months: int = 12, vendors: int = 4
-) -> dict:
+) -> dict[str, Any]:
     """Write the demo enterprise under ``out_dir`` and return its ground truth (also written to
     ``out_dir/ground_truth.json``).
 
@@ -100,7 +101,7 @@ def generate(
             gc.enable()
 
 
-def _run(params: Params) -> dict:
+def _run(params: Params) -> dict[str, Any]:
     """The parts in order: later parts read what earlier ones built, and the ground truth's lists
     (and its counts' order) follow the order the parts write in."""
     _prepare(params.out)

@@ -44,6 +44,8 @@ class Line:
 
 @dataclass
 class Invoice:
+    """An invoice or credit note; its lines are numbered 1, 2, … in the order given."""
+
     vendor: Vendor
     number: str
     issue: date

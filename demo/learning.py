@@ -47,15 +47,11 @@ def write_learning(
             records.background_person(person)
         records.outsiders()
         records.planted(statements)
-    finally:
-        for handle in records.handles:
-            handle.close()
-    try:
         records.write_backfill()
         records.legacy_tail(legacy)
     finally:
-        records.legacy_handle.close()
-    truth.counts["xapi_statements"] = sum(records.lines) + len(records.backfill)
+        records.close()
+    truth.counts["xapi_statements"] = sum(records.lines) + len(records.backfill)  # broken lines included
     truth.counts["xapi_files"] = len(records.handles) + 1
     truth.counts["lms_records"] = records.legacy_lines - 1
 
@@ -89,6 +85,10 @@ class _Records:
         self.legacy_lines = 1
         self.legacy_number = 0
 
+    def close(self) -> None:
+        for handle in [*self.handles, self.legacy_handle]:
+            handle.close()
+
     # --- drawing helpers (each draws from the learning stream) ---
 
     def between(self, low: int, high: int) -> int:  # rng.randint, without its per-call overhead
@@ -115,10 +115,11 @@ class _Records:
         self.handles[index].write(text + "\n")
         self.lines[index] += 1
 
-    def drawn(self, actor: str, verb: str, course: str, moment: datetime) -> str:
-        """A background statement on ``moment`` with a drawn id, notation and stored time."""
+    def drawn(self, actor: str, verb: str, course: str, moment: datetime, record_id: str = "") -> str:
+        """A background statement on ``moment`` with a drawn notation, stored time and (unless given) id."""
+        record_id = record_id or uuid4(self.rng)
         return self.statement(
-            uuid4(self.rng), actor, verb, self.objects[course], moment, self.style(), self.stored_after(moment)
+            record_id, actor, verb, self.objects[course], moment, self.style(), self.stored_after(moment)
         )
 
     # --- the background population ---
@@ -176,19 +177,20 @@ class _Records:
                     course = "ETH-201"
                 verb = "passed" if course in _ASSESSED else "completed"
                 if done < self.ws:
-                    self.legacy_number += 1
-                    self.legacy.writerow(
-                        [
-                            f"LMS-{self.legacy_number:07d}", person.eid, course, verb, ts(self.office_time(done)),
-                            "true", f"{rng.randint(80, 100) / 100}" if verb == "passed" else "",
-                        ]
-                    )  # fmt: skip
-                    self.legacy_lines += 1
+                    self.legacy_record(person, course, verb, done)
                 else:
                     self.completion(actor, course, verb, done, end)
             if requirement.recurrence is None:
                 break
             done = add_months(done, requirement.recurrence) - timedelta(days=rng.randint(0, 45))
+
+    def legacy_record(self, person: Employee, course: str, verb: str, done: date) -> None:
+        """A completion before the window, as the legacy LMS exported it."""
+        self.legacy_number += 1
+        occurred = ts(self.office_time(done))
+        score = f"{self.rng.randint(80, 100) / 100}" if verb == "passed" else ""
+        self.legacy.writerow([f"LMS-{self.legacy_number:07d}", person.eid, course, verb, occurred, "true", score])
+        self.legacy_lines += 1
 
     def completion(self, actor: str, course: str, verb: str, done: date, end: date) -> None:
         """A required completion: sometimes after a failed attempt, rarely voided days later."""
@@ -198,12 +200,7 @@ class _Records:
             self.emit(earlier, self.drawn(actor, "failed", course, self.office_time(earlier)))
         moment = self.office_time(done)
         record_id = uuid4(rng)
-        self.emit(
-            done,
-            self.statement(
-                record_id, actor, verb, self.objects[course], moment, self.style(), self.stored_after(moment)
-            ),
-        )
+        self.emit(done, self.drawn(actor, verb, course, moment, record_id))
         voided_on = done + timedelta(days=rng.randint(1, 3))
         if rng.random() < 0.004 and voided_on <= end:
             moment = self.office_time(voided_on)

@@ -47,6 +47,8 @@ class Planted:
 
 
 class _Planter:
+    """Plants people and their records from one random stream, and records each case's expectation."""
+
     def __init__(self, params: Params, catalogue: Catalogue, truth: Truth) -> None:
         self.params, self.truth = params, truth
         self.as_of = params.as_of
@@ -87,6 +89,7 @@ class _Planter:
         source: str | None = None,
         history: list[dict[str, Any]] | None = None,
     ) -> None:
+        """The case's row at as_of: ``due`` drives the status, ``evidence`` is the satisfying record's id."""
         overdue = (self.as_of - due).days if status == "overdue" and due else None
         source = (source or "xapi_files") if evidence else None
         self.truth.compliance.append(
@@ -109,15 +112,16 @@ def plant_people(params: Params, catalogue: Catalogue, truth: Truth) -> Planted:
 
 
 def _plant_code_of_conduct(p: _Planter) -> None:
+    """Canada, Finance: the Code of Conduct cases (no other requirement applies there)."""
     D, days, coc = p.as_of, timedelta, p.req["REQ-COC"]
-    for case, ago, actor, course in (
-        ("compliant", 95, "mbox", "COC-101"),
-        ("compliant_mixed_case_email", 80, "mixed", "COC-101"),
-        ("compliant_via_account", 70, "account", "COC-101"),
+    for case, ago, actor in (
+        ("compliant", 95, "mbox"),
+        ("compliant_mixed_case_email", 80, "mixed"),
+        ("compliant_via_account", 70, "account"),
     ):
         person = p.canadian(case)
         done = nice(D - days(ago))
-        sid = p.statement(done, person, "completed", course, actor=actor)
+        sid = p.statement(done, person, "completed", "COC-101", actor=actor)
         p.expect(case, person, coc.rid, "compliant", add_months(done, 12), sid)
 
     person = p.canadian("compliant_latest_of_two")
@@ -163,6 +167,7 @@ def _plant_code_of_conduct(p: _Planter) -> None:
 
 
 def _plant_united_states(p: _Planter) -> None:
+    """The scoped requirements: anti-harassment, OSHA and HIPAA in the US, GDPR in the UK."""
     D, days = p.as_of, timedelta
     ah, hipaa, osha, gdpr = (p.req[r] for r in ("REQ-AH-US", "REQ-HIPAA", "REQ-OSHA", "REQ-GDPR"))
     person = p.person("not_yet_due", "US", "Sales", "SAL-REP", D - days(20))
@@ -216,6 +221,7 @@ def _plant_united_states(p: _Planter) -> None:
 
 
 def _plant_later_cases(p: _Planter) -> None:
+    """Rehire, late completion and the cmi5 verbs (drawn from their own stream)."""
     D, days, coc = p.as_of, timedelta, p.req["REQ-COC"]
     # Left (shown terminated in the snapshot a month ago) and rehired ten days ago (shown today):
     # the due clock restarts on the snapshot showing the rehire; the completion from the first

@@ -195,9 +195,6 @@ class Catalogue:
     equivalences: list[tuple[str, str]]  # (course_ref, satisfies_course_ref)
     requirements: list[Requirement]
 
-    def requirement(self, rid: str) -> Requirement:
-        return next(r for r in self.requirements if r.rid == rid)
-
 
 def build_catalogue(params: Params) -> Catalogue:
     rng = params.rng("catalogue")
@@ -298,7 +295,8 @@ def _contracts(vendor: Vendor, index: int, params: Params) -> list[Contract]:
 
 def _requirements(as_of: date) -> list[Requirement]:
     eff = date(as_of.year - 6, 1, 1)  # effective_from of the long-standing requirements
-    # id, title, courses, job codes, departments, countries, regions, due days, recurrence months, grace days
+    # id, title, courses, job codes, departments, countries, regions (empty: any), due within days,
+    # recurrence months (None: once), grace days, regime, effective_from
     return [
         Requirement("REQ-COC", "Annual Code of Conduct", ("COC-101",), (), (), (), (), 30, 12, 0,
                     "Code of Conduct", eff),

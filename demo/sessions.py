@@ -1,6 +1,6 @@
 """Sessions and bookings: the vendors' ILT/VILT sessions by start month (``drops/sessions``) and their
-bookings (``drops/bookings``), the planted sessions the billing cases invoice, and the utilization
-ground truth of every valid session.
+bookings (``drops/bookings``), the planted sessions the billing cases invoice (and a month of the
+retainer vendor's self-paced licences), and the utilization ground truth of every valid session.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _LOCATIONS = {
     "NL": ["Amsterdam – Zuidas Campus"],
 }
 _VIRTUAL = ["Microsoft Teams", "Zoom", "Webex"]
-GUEST = "j.smith@partner-consulting.example"  # a planted session's learner HR does not know
+_GUEST = "j.smith@partner-consulting.example"  # a planted session's learner HR does not know
 
 
 class Booking(NamedTuple):
@@ -204,7 +204,7 @@ def plant_sessions(
         _planted_bookings(session, attended, no_show, cancelled)
         found[key] = session
 
-    plant("unknown", v1, v1.courses[0], 100, 12, [c[0], c[1], c[2], GUEST], cancelled=[c[3]])
+    plant("unknown", v1, v1.courses[0], 100, 12, [c[0], c[1], c[2], _GUEST], cancelled=[c[3]])
     plant("terminated", v1, v1.courses[1], 90, 10, [c[3], c[4], leaver], no_show=[c[5]])
     plant("no_show", v1, v1.courses[0], 80, 12, [c[0], c[5]], no_show=[c[6]])
     plant("over_quantity", v1, v1.courses[2], 70, 12, [c[1], c[2], c[3]])
@@ -223,11 +223,20 @@ def plant_sessions(
         minutes = ((month_end(month) - month).days + 1) * 1440 - 1
         start = datetime(month.year, month.month, 1)
         licences = max(20, round(params.employees * 0.4))
-        pool = Session("CYB-105", retainer, "self_paced", start, minutes, licences, "Content library", "delivered")
-        pool.planted, pool.order = "licences", -1
-        sessions.append(pool)
-        found["licences"] = pool
-    truth.unresolved.append(GUEST)
+        found["licences"] = Session(
+            "CYB-105",
+            retainer,
+            "self_paced",
+            start,
+            minutes,
+            licences,
+            "Content library",
+            "delivered",
+            "licences",
+            order=-1,
+        )
+        sessions.append(found["licences"])
+    truth.unresolved.append(_GUEST)
     return found
 
 

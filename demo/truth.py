@@ -85,7 +85,7 @@ class Truth:
         )
 
 
-def write_ground_truth(params: Params, people: list[Employee], truth: Truth) -> dict:
+def write_ground_truth(params: Params, people: list[Employee], truth: Truth) -> dict[str, Any]:
     """``ground_truth.json`` under the output folder; returns what it wrote."""
     last = params.snapshots[-1]
     terminated = sorted(

@@ -177,9 +177,9 @@ def _tax_category(doc: Invoice, tag: str, indent: int, reason: bool) -> list[str
 
 def _line(doc: Invoice, line: Line, root: str) -> list[str]:
     """An InvoiceLine or CreditNoteLine; its learners as additional item properties."""
-    line_tag, quantity_tag = (
-        ("CreditNoteLine", "CreditedQuantity") if root == "CreditNote" else ("InvoiceLine", "InvoicedQuantity")
-    )
+    line_tag, quantity_tag = ("InvoiceLine", "InvoicedQuantity")
+    if root == "CreditNote":
+        line_tag, quantity_tag = ("CreditNoteLine", "CreditedQuantity")
     unit = "MON" if line.item_ref.startswith(("RETAINER", "PLATFORM-FEE")) else "C62"
     title = line.description.split(" – ")[0]
     out = [
