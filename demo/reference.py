@@ -9,13 +9,12 @@ contracts). The retainer vendor also owns most of the self-paced library.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from demo.common import CENT, REGION, Params, add_months, gln, money, write_csv
 from demo.truth import Truth
@@ -247,50 +246,39 @@ def _vendor(rng: random.Random, index: int, params: Params) -> tuple[Vendor, lis
 
 
 def _contracts(vendor: Vendor, index: int, params: Params) -> list[Contract]:
+    """One contract over the whole history; the first vendor raised its rate eight months before as_of."""
     history_start = date(params.window_start.year - 3, 1, 1)
-    base = Contract("", vendor.vid, vendor.pricing, vendor.currency, valid_from=history_start)
+
+    def contract(number: int, valid_from: date, **terms: Any) -> Contract:
+        return Contract(f"C-{vendor.vid}-{number}", vendor.vid, vendor.pricing, vendor.currency, valid_from, **terms)
+
     if vendor.pricing == "hybrid":
+        fee, overage = Decimal("2500.00"), Decimal("140.00")
         return [
-            dataclasses.replace(
-                base,
-                contract_id=f"C-{vendor.vid}-1",
-                retainer_fee=Decimal("2500.00"),
-                retainer_period="monthly",
-                included_learners=12,
-                overage_rate=Decimal("140.00"),
-                bills_no_shows=True,
-                sla_on_time_delivery_pct=90,
+            contract(
+                1, history_start, retainer_fee=fee, retainer_period="monthly", included_learners=12,
+                overage_rate=overage, bills_no_shows=True, sla_on_time_delivery_pct=90,
             )
-        ]
+        ]  # fmt: skip
     if vendor.pricing == "retainer":
+        fee = Decimal("4200.00")
         return [
-            dataclasses.replace(
-                base,
-                contract_id=f"C-{vendor.vid}-1",
-                retainer_fee=Decimal("4200.00"),
-                retainer_period="monthly",
-                included_learners=30,
+            contract(
+                1, history_start, retainer_fee=fee, retainer_period="monthly", included_learners=30,
                 sla_reporting_days=3,
             )
-        ]
+        ]  # fmt: skip
     rate = {"GBP": Decimal("450.00"), "EUR": Decimal("380.00")}.get(vendor.currency, Decimal("400.00"))
     if index >= 4:
         rate = Decimal(300 + 5 * (index + 1)).quantize(CENT)
-    contracts = []
-    if index == 0:  # the first vendor raised its rate: two contracts, one on each side
-        switch = add_months(params.as_of.replace(day=1), -8)
-        old = dataclasses.replace(
-            base,
-            contract_id=f"C-{vendor.vid}-1",
-            per_learner_rate=Decimal("420.00"),
-            valid_to=switch - timedelta(days=1),
-        )
-        contracts.append(old)
-        base = dataclasses.replace(base, valid_from=switch)
-    contracts.append(
-        dataclasses.replace(base, contract_id=f"C-{vendor.vid}-{len(contracts) + 1}", per_learner_rate=rate)
-    )
-    return contracts
+    if index != 0:
+        return [contract(1, history_start, per_learner_rate=rate)]
+    switch = add_months(params.as_of.replace(day=1), -8)
+    old_rate = Decimal("420.00")
+    return [
+        contract(1, history_start, valid_to=switch - timedelta(days=1), per_learner_rate=old_rate),
+        contract(2, switch, per_learner_rate=rate),
+    ]
 
 
 def _requirements(as_of: date) -> list[Requirement]:

@@ -68,7 +68,7 @@ def was(on: date, status: str | None, due: date | None = None, evidence: str | N
 class Truth:
     """The collector every part writes to; ``write_ground_truth`` turns it into the file."""
 
-    counts: dict[str, int] = field(default_factory=dict)  # raw rows per drop folder, in writing order
+    counts: dict[str, int] = field(default_factory=dict)  # keyed in the order the parts write them
     compliance: list[ComplianceCase] = field(default_factory=list)
     utilization: list[dict[str, Any]] = field(default_factory=list)
     billing: list[dict[str, Any]] = field(default_factory=list)
