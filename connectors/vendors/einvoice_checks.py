@@ -1,0 +1,84 @@
+"""The checks that keep a whole e-invoice out when its arithmetic does not add up: the document
+totals disagree (`parse.totals_mismatch`, EN 16931 BR-CO-10/13/15/16)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connectors.vendors.einvoice_xml import DocumentError
+
+# --- totals -------------------------------------------------------------------------------------------
+
+
+def totals_mismatch(lines: list[dict[str, Any]], declared: str | None) -> DocumentError | None:
+    """EN 16931 BR-CO-10: the sum of the line net amounts equals the declared line total (BT-106).
+
+    A document whose own arithmetic does not hold is not loaded as if fine: it is quarantined
+    whole, with the difference in the message.
+    """
+    if declared is None or not lines:
+        return None
+    try:
+        expected = Decimal(declared.strip())
+    except (InvalidOperation, AttributeError):
+        return DocumentError("parse.invalid_number", "line_extension_total", declared, "line total is not a number")
+    total = sum((line["line_amount"] for line in lines), Decimal(0))
+    if total == expected:
+        return None
+    return DocumentError(
+        "parse.totals_mismatch",
+        "line_extension_total",
+        declared,
+        f"BR-CO-10: the {len(lines)} lines sum to {total}, the document declares {expected} "
+        f"(difference {total - expected})",
+    )
+
+
+def _amounts(raw: dict[str, Any]) -> dict[str, Decimal]:
+    amounts: dict[str, Decimal] = {}
+    for name in ("line_extension_total", "allowance_total", "charge_total", "prepaid_amount", "rounding_amount",
+                 "payable_amount"):  # fmt: skip
+        text = raw.get(name)
+        if text is not None:
+            try:
+                amounts[name] = Decimal(str(text).strip())
+            except InvalidOperation:
+                raise DocumentError("parse.invalid_number", name, text, f"{name} is not a number") from None
+    return amounts
+
+
+def document_totals_mismatch(header: dict[str, Any], raw: dict[str, Any]) -> DocumentError | None:
+    """The document-level totals agree with each other (EN 16931), absent amounts counting as 0:
+
+    - BR-CO-13: tax exclusive (BT-109) = line total (BT-106) − allowances (BT-107) + charges (BT-108);
+    - BR-CO-15: tax inclusive (BT-112) = tax exclusive + tax (BT-110);
+    - BR-CO-16: payable (BT-115) = tax inclusive − prepaid (BT-113) + rounding (BT-114).
+
+    Document-level allowances and charges stay in ``raw`` (allowance_total, charge_total); the
+    reconciliation mart shows them as the document amount the lines do not itemise.
+    """
+    try:
+        amounts = _amounts(raw)
+    except DocumentError as error:
+        return error
+    excl, incl, tax = header.get("total_excl_tax"), header.get("total_incl_tax"), header.get("tax_total")
+    checks = []
+    if "line_extension_total" in amounts and excl is not None:
+        expected = amounts["line_extension_total"] - amounts.get("allowance_total", 0) + amounts.get("charge_total", 0)
+        checks.append(("BR-CO-13", "total_excl_tax", excl, expected, "line total − allowances + charges"))
+    if excl is not None and incl is not None:
+        checks.append(("BR-CO-15", "total_incl_tax", incl, excl + (tax or Decimal(0)), "tax exclusive + tax"))
+    if incl is not None and "payable_amount" in amounts:
+        expected = incl - amounts.get("prepaid_amount", Decimal(0)) + amounts.get("rounding_amount", Decimal(0))
+        checks.append(("BR-CO-16", "payable_amount", amounts["payable_amount"], expected,
+                       "tax inclusive − prepaid + rounding"))  # fmt: skip
+    for rule, column, declared, expected, formula in checks:
+        if declared != expected:
+            return DocumentError(
+                "parse.totals_mismatch",
+                column,
+                str(declared),
+                f"{rule}: {column} is {declared} but {formula} is {expected} (difference {declared - expected})",
+            )
+    return None
