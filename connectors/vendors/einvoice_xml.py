@@ -1,14 +1,28 @@
-"""Reading an e-invoice as XML, and the small element helpers the `invoices_xml` modules share
-(standard library ElementTree; no network; documents with a DTD are refused)."""
+"""Reading an e-invoice as XML safely, and the small element helpers the `invoices_xml` modules share.
+
+Documents are parsed by `defusedxml` on top of the standard library's expat: ANY document type
+declaration (`<!DOCTYPE …>`, hence any entity declaration or external reference) is refused by the
+parser itself, whatever the encoding (UTF-8, UTF-16 with or without byte order mark, a declared
+single-byte encoding) — no byte pattern to slip past. Nothing is fetched from the network.
+
+Reading never raises on the content of a file: a file that is not XML, carries a DTD, is not
+well-formed or names an encoding the parser does not know becomes a `DocumentError` (one reject
+naming the file); only a file that cannot be read at all is a `SourceError`.
+"""
 
 from __future__ import annotations
 
+import codecs
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 
 from connectors.base import SourceError
 from connectors.parsing import FieldError, parse_date, parse_decimal
@@ -36,22 +50,67 @@ class DocumentError(FieldError):
         self.line = line
 
 
-def read_document(path: Path) -> tuple[ET.Element | None, bytes, str | None]:
-    """(root, bytes, problem): a root, or a problem when the document looks like XML but is not
-    well-formed. A file that is not XML at all, or carries a DTD, raises `SourceError`."""
+# --- reading --------------------------------------------------------------------------------------------
+
+_DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+
+
+def sniff_encoding(data: bytes) -> str:
+    """The encoding a document's bytes are in, as XML 1.0 appendix F detects it: a byte order mark,
+    the UTF-16 pattern of `<?` without one, else the encoding the XML declaration names, else UTF-8."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if data.startswith(b"<\x00"):
+        return "utf-16-le"
+    if data.startswith(b"\x00<"):
+        return "utf-16-be"
+    declared = _DECLARED.match(data.lstrip())
+    if declared is not None:
+        name = declared.group(1).decode("ascii")
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+def document_text(data: bytes) -> str:
+    """The document as text for a reject's record (undecodable bytes replaced, never an error)."""
+    return data.decode(sniff_encoding(data), errors="replace")
+
+
+@dataclass(frozen=True)
+class XmlDocument:
+    """A document read from a file: its root when it parsed, else why not; its text for rejects."""
+
+    root: ET.Element | None
+    text: str
+    problem: DocumentError | None
+
+
+def read_document(path: Path) -> XmlDocument:
+    """Parse one file. DTDs and entity declarations are refused by the parser (`parse.forbidden_dtd`);
+    text that is not XML (`parse.not_xml`) or not well-formed (`parse.malformed_xml`) is a problem too."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{path.name}: cannot read: {exc.strerror or exc}") from None
-    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not start.startswith(b"<"):
-        raise SourceError(f"{path.name}: not an XML document")
-    if re.search(rb"<!DOCTYPE", data, re.IGNORECASE):
-        raise SourceError(f"{path.name}: XML with a DTD (<!DOCTYPE>) is refused")
+    text = document_text(data)
+    if not text.lstrip("\ufeff \t\r\n").startswith("<"):
+        problem = DocumentError("parse.not_xml", None, None, f"{path.name}: not an XML document")
+        return XmlDocument(None, text, problem)
     try:
-        return ET.fromstring(data), data, None
+        return XmlDocument(SafeET.fromstring(data, forbid_dtd=True), text, None)
+    except DefusedXmlException as exc:
+        message = f"{path.name}: XML with a document type declaration (DTD or entity) is refused ({exc})"
+        return XmlDocument(None, text, DocumentError("parse.forbidden_dtd", None, None, message))
     except ET.ParseError as exc:
-        return None, data, f"not well-formed XML: {exc}"
+        message = f"{path.name}: not well-formed XML: {exc}"
+    except (LookupError, ValueError) as exc:  # an encoding expat does not know or cannot read
+        message = f"{path.name}: unreadable XML encoding: {exc}"
+    return XmlDocument(None, text, DocumentError("parse.malformed_xml", None, None, message))
 
 
 # --- elements -------------------------------------------------------------------------------------------

@@ -1,17 +1,19 @@
 """`invoices_xml`: e-invoices as XML (docs/data-model.md) — UBL 2.1 Invoice and CreditNote (Peppol BIS 3,
-EN 16931) and UN/CEFACT Cross Industry Invoice (CII D16B), read with the standard library's
-ElementTree (no network; documents with a DTD are refused, so no entity tricks). The syntaxes are in
-`einvoice_syntax.py`, the reading in `einvoice_xml.py`, the totals checks in `einvoice_checks.py`,
-the vendor resolution in `vendor_index.py`.
+EN 16931) and UN/CEFACT Cross Industry Invoice (CII D16B), read with `defusedxml` over the standard
+library's ElementTree (no network; any DTD or entity declaration is refused by the parser). The
+syntaxes are in `einvoice_syntax.py`, the reading in `einvoice_xml.py`, the document checks in
+`einvoice_checks.py`, the vendor resolution in `vendor_index.py`.
 
 One document → one `vendor.invoice` (`_source_line` 0) and one `vendor.invoice_line` per
 InvoiceLine / CreditNoteLine / IncludedSupplyChainTradeLineItem (`_source_line` = its 1-based index).
 The vendor is resolved by matching the seller's identifiers against `vendors.csv` in the reference
 directory; without a reference directory the first seller identifier stands in as vendor_id.
 
-A document whose header cannot be typed, or whose seller is not a known vendor, becomes one reject
-(its lines are not loaded); a line that cannot be typed becomes a reject of its own and the rest of
-the document still lands. Amounts are the document's own: credit notes keep positive amounts.
+Parsing never raises on data. A file that is not a readable e-invoice (not XML, a DTD, not
+well-formed, another root element), a document whose header cannot be typed, or whose seller is not
+a known vendor, becomes one reject naming the file (its lines are not loaded); a line that cannot be
+typed becomes a reject of its own and the rest of the document still lands. Amounts are the
+document's own: credit notes keep positive amounts.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.base import ParseContext, ParseResult, Reject, SourceError
+from connectors.base import ParseContext, ParseResult, Reject
 from connectors.parsing import MONEY_PLACES, FieldError, combine, compact_json, empty_record, parse_decimal
 from connectors.vendors.einvoice_checks import document_totals_mismatch, totals_mismatch
 from connectors.vendors.einvoice_syntax import ROOTS, Syntax, line_elements
@@ -204,6 +206,18 @@ def _line_reject(path: Path, number: str, index: int, errors: list[FieldError], 
     )
 
 
+def _structure(root: ET.Element, path: Path) -> tuple[Syntax | None, DocumentError | None]:
+    syntax = ROOTS.get(root.tag)
+    if syntax is None:
+        return None, DocumentError(
+            "parse.unsupported_document",
+            None,
+            root.tag,
+            f"{path.name}: root element {root.tag} is not a UBL Invoice/CreditNote or a CII CrossIndustryInvoice",
+        )
+    return syntax, None
+
+
 class InvoicesXmlParser:
     kind: str = "invoices_xml"
     entities: tuple[str, ...] = (INVOICE, LINE)
@@ -211,30 +225,26 @@ class InvoicesXmlParser:
 
     def parse(self, path: Path, context: ParseContext) -> ParseResult:
         result = ParseResult()
-        root, data, problem = read_document(path)
-        text = data.decode("utf-8", errors="replace")
-        if root is None:
-            result.rejects.append(
-                _document_reject(path, FieldError("parse.malformed_xml", None, None, problem or ""), text)
-            )
+        document = read_document(path)
+        root, problem = document.root, document.problem
+        syntax = None
+        if root is not None:
+            syntax, problem = _structure(root, path)
+        if root is None or syntax is None or problem is not None:
+            result.rejects.append(_document_reject(path, problem, document.text))  # type: ignore[arg-type]
             return result
-        syntax = ROOTS.get(root.tag)
-        if syntax is None:
-            raise SourceError(
-                f"{path.name}: root element {root.tag} is not a UBL Invoice/CreditNote or a CII CrossIndustryInvoice"
-            )
         header, errors = header_from_xml(root, syntax)
         lines = line_elements(root, syntax)
         if errors:
             error = combine(errors)
             error.message = f"document not loaded ({len(lines)} lines): {error.message}"
-            result.rejects.append(_document_reject(path, error, text))
+            result.rejects.append(_document_reject(path, error, document.text))
             return result
         vendor_error = self._resolve(path, header, context)
         if vendor_error is not None:
             result.rejects.append(vendor_error)
             return result
-        return self._load(path, root, syntax, header, text)
+        return self._load(path, root, syntax, header, document.text)
 
     def _resolve(self, path: Path, header: dict[str, Any], context: ParseContext) -> Reject | None:
         ids = header["seller_ids"].split(";") if header["seller_ids"] else []

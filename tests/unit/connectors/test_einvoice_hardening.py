@@ -1,0 +1,266 @@
+"""invoices_xml on hostile or careless documents: DTDs in any encoding, a second currency or id,
+line amounts that are not quantity × price, and the XRechnung third-party payments extension.
+
+Every document here is written by the test; each problem quarantines the whole document with one
+reject naming the file, the rule, the element or values, and the invoice line where there is one.
+"""
+
+from __future__ import annotations
+
+import codecs
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connectors.base import ParseContext, Reject
+from connectors.vendors.ubl import InvoicesXmlParser
+
+INVOICE, LINE = "vendor.invoice", "vendor.invoice_line"
+PEPPOL = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+XRECHNUNG_EXTENSION = (
+    "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+    "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_3.0"
+)
+
+
+def parse(path: Path):
+    return InvoicesXmlParser().parse(path, ParseContext())
+
+
+def only_reject(result) -> Reject:
+    assert INVOICE not in result.records and LINE not in result.records, result.records
+    (reject,) = result.rejects
+    return reject
+
+
+# --- documents ----------------------------------------------------------------------------------------
+
+
+def ubl_line(
+    number: int,
+    quantity: str = "2",
+    price: str = "9.95",
+    amount: str = "19.90",
+    *,
+    currency: str = "EUR",
+    extra: str = "",
+    price_extra: str = "",
+    tag: str = "InvoiceLine",
+    quantity_tag: str = "InvoicedQuantity",
+) -> str:
+    return (
+        f"<cac:{tag}><cbc:ID>{number}</cbc:ID>"
+        f'<cbc:{quantity_tag} unitCode="C62">{quantity}</cbc:{quantity_tag}>'
+        f'<cbc:LineExtensionAmount currencyID="{currency}">{amount}</cbc:LineExtensionAmount>{extra}'
+        "<cac:Item><cbc:Name>Fire safety (ILT)</cbc:Name></cac:Item>"
+        f'<cac:Price><cbc:PriceAmount currencyID="EUR">{price}</cbc:PriceAmount>{price_extra}</cac:Price>'
+        f"</cac:{tag}>"
+    )
+
+
+def ubl(
+    lines: list[str],
+    line_total: str,
+    *,
+    tax: str = "0.00",
+    prepaid: str | None = None,
+    payable: str | None = None,
+    head: str = "",
+    tail: str = "",
+    customization: str = PEPPOL,
+    root: str = "Invoice",
+) -> str:
+    """A UBL invoice whose totals agree with `line_total` and `tax` unless told otherwise."""
+    excl = Decimal(line_total)
+    incl = excl + Decimal(tax)
+    due = Decimal(payable) if payable is not None else incl - Decimal(prepaid or 0)
+    prepaid_xml = f'<cbc:PrepaidAmount currencyID="EUR">{prepaid}</cbc:PrepaidAmount>' if prepaid else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<{root} xmlns="urn:oasis:names:specification:ubl:schema:xsd:{root}-2" '
+        'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
+        'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+        f"<cbc:CustomizationID>{customization}</cbc:CustomizationID>"
+        "<cbc:ID>INV-1</cbc:ID><cbc:IssueDate>2024-03-31</cbc:IssueDate>"
+        f"<cbc:{root}TypeCode>{381 if root == 'CreditNote' else 380}</cbc:{root}TypeCode>"
+        f"<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>{head}"
+        "<cac:AccountingSupplierParty><cac:Party>"
+        '<cbc:EndpointID schemeID="0088">7300010000001</cbc:EndpointID>'
+        "</cac:Party></cac:AccountingSupplierParty>"
+        f'<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">{tax}</cbc:TaxAmount></cac:TaxTotal>{tail}'
+        "<cac:LegalMonetaryTotal>"
+        f'<cbc:LineExtensionAmount currencyID="EUR">{line_total}</cbc:LineExtensionAmount>'
+        f'<cbc:TaxExclusiveAmount currencyID="EUR">{excl}</cbc:TaxExclusiveAmount>'
+        f'<cbc:TaxInclusiveAmount currencyID="EUR">{incl}</cbc:TaxInclusiveAmount>{prepaid_xml}'
+        f'<cbc:PayableAmount currencyID="EUR">{due}</cbc:PayableAmount>'
+        f"</cac:LegalMonetaryTotal>{''.join(lines)}</{root}>"
+    )
+
+
+def cii_line(number: int, quantity: str, price: str, amount: str, currency: str | None = None) -> str:
+    attribute = f' currencyID="{currency}"' if currency else ""
+    return (
+        "<ram:IncludedSupplyChainTradeLineItem>"
+        f"<ram:AssociatedDocumentLineDocument><ram:LineID>{number}</ram:LineID></ram:AssociatedDocumentLineDocument>"
+        "<ram:SpecifiedTradeProduct><ram:Name>Fire safety</ram:Name></ram:SpecifiedTradeProduct>"
+        "<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice>"
+        f"<ram:ChargeAmount>{price}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
+        "<ram:SpecifiedLineTradeDelivery>"
+        f'<ram:BilledQuantity unitCode="C62">{quantity}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>'
+        "<ram:SpecifiedLineTradeSettlement><ram:SpecifiedTradeSettlementLineMonetarySummation>"
+        f"<ram:LineTotalAmount{attribute}>{amount}</ram:LineTotalAmount>"
+        "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
+        "</ram:IncludedSupplyChainTradeLineItem>"
+    )
+
+
+def cii(lines: list[str], line_total: str, *, document: str = "", settlement: str = "") -> str:
+    """A CII invoice (no tax) whose totals equal `line_total`."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+        'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
+        'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">'
+        f"<rsm:ExchangedDocument><ram:ID>CII-1</ram:ID>{document}<ram:TypeCode>380</ram:TypeCode>"
+        '<ram:IssueDateTime><udt:DateTimeString format="102">20240405</udt:DateTimeString></ram:IssueDateTime>'
+        f"</rsm:ExchangedDocument><rsm:SupplyChainTradeTransaction>{''.join(lines)}"
+        "<ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty>"
+        '<ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">NL809163160B01</ram:ID></ram:SpecifiedTaxRegistration>'
+        "</ram:SellerTradeParty></ram:ApplicableHeaderTradeAgreement>"
+        f"<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>{settlement}"
+        "<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+        f"<ram:LineTotalAmount>{line_total}</ram:LineTotalAmount>"
+        f"<ram:TaxBasisTotalAmount>{line_total}</ram:TaxBasisTotalAmount>"
+        '<ram:TaxTotalAmount currencyID="EUR">0.00</ram:TaxTotalAmount>'
+        f"<ram:GrandTotalAmount>{line_total}</ram:GrandTotalAmount>"
+        f"<ram:DuePayableAmount>{line_total}</ram:DuePayableAmount>"
+        "</ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement>"
+        "</rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"
+    )
+
+
+TWO_LINES = [ubl_line(1), ubl_line(2, "1", "100.00", "100.00")]
+
+
+def test_the_documents_written_here_load_as_they_are(write) -> None:
+    """The baseline every test below changes in one place."""
+    result = parse(write("ok.xml", ubl(TWO_LINES, "119.90")))
+    assert result.rejects == []
+    (invoice,) = result.records[INVOICE]
+    assert (invoice["invoice_number"], invoice["currency"], invoice["total_excl_tax"]) == (
+        "INV-1",
+        "EUR",
+        Decimal("119.90"),
+    )
+    assert [line["line_amount"] for line in result.records[LINE]] == [Decimal("19.90"), Decimal("100.00")]
+    result = parse(write("ok-cii.xml", cii([cii_line(1, "2", "9.95", "19.90", "EUR")], "19.90")))
+    assert result.rejects == []
+    assert result.records[INVOICE][0]["invoice_number"] == "CII-1"
+
+
+# --- DTDs are refused by the parser, in any encoding -----------------------------------------------------
+
+ENCODINGS = {  # name → (codec, byte order mark)
+    "utf-8": ("utf-8", b""),
+    "utf-8-bom": ("utf-8", codecs.BOM_UTF8),
+    "utf-16le": ("utf-16-le", b""),
+    "utf-16le-bom": ("utf-16-le", codecs.BOM_UTF16_LE),
+    "utf-16be": ("utf-16-be", b""),
+    "utf-16be-bom": ("utf-16-be", codecs.BOM_UTF16_BE),
+}
+
+
+def encoded(text: str, name: str) -> bytes:
+    codec, bom = ENCODINGS[name]
+    if codec != "utf-8":
+        text = text.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    return bom + text.encode(codec)
+
+
+def with_doctype(document: str, doctype: str, entity_in: str = "") -> str:
+    """The document with a DOCTYPE after its XML declaration, and `entity_in` as the seller name."""
+    head, _, body = document.partition("\n")
+    if entity_in:
+        body = body.replace(
+            "<cac:Party>", f"<cac:Party><cac:PartyName><cbc:Name>{entity_in}</cbc:Name></cac:PartyName>"
+        )
+    return f"{head}\n{doctype}\n{body}"
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_a_document_without_dtd_parses_in_every_encoding(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / f"plain-{encoding}.xml"
+    path.write_bytes(encoded(ubl(TWO_LINES, "119.90"), encoding))
+    result = parse(path)
+    assert result.rejects == []
+    assert result.records[INVOICE][0]["total_excl_tax"] == Decimal("119.90")
+    assert len(result.records[LINE]) == 2
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_a_dtd_with_an_entity_is_refused_in_every_encoding(tmp_path: Path, encoding: str) -> None:
+    """The old byte filter looked for `<!DOCTYPE` in bytes: UTF-16 let the DTD and its entity through."""
+    document = with_doctype(ubl(TWO_LINES, "119.90"), '<!DOCTYPE Invoice [<!ENTITY who "Mallory Ltd">]>', "&who;")
+    path = tmp_path / f"dtd-{encoding}.xml"
+    path.write_bytes(encoded(document, encoding))
+    reject = only_reject(parse(path))
+    assert (reject.rule, reject.entity, reject.source_file, reject.source_line) == (
+        "parse.forbidden_dtd",
+        INVOICE,
+        path.name,
+        0,
+    )
+    assert path.name in reject.message
+
+
+ATTACKS = ("external-entity", "external-dtd", "parameter-entity", "billion-laughs", "empty-doctype")
+
+
+@pytest.mark.parametrize(
+    ("name", "doctype", "reference"),
+    [
+        ("external-entity", '<!DOCTYPE Invoice [<!ENTITY secret SYSTEM "file:///etc/passwd">]>', "&secret;"),
+        ("external-dtd", '<!DOCTYPE Invoice SYSTEM "http://127.0.0.1:9/evil.dtd">', ""),
+        ("parameter-entity", '<!DOCTYPE Invoice [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]>', ""),
+        (
+            "billion-laughs",
+            '<!DOCTYPE Invoice [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>',
+            "&d;",
+        ),
+        ("empty-doctype", "<!DOCTYPE Invoice>", ""),
+    ],
+    ids=ATTACKS,
+)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16le"])
+def test_entity_attacks_are_refused(tmp_path: Path, name: str, doctype: str, reference: str, encoding: str) -> None:
+    path = tmp_path / f"{name}-{encoding}.xml"
+    path.write_bytes(encoded(with_doctype(ubl(TWO_LINES, "119.90"), doctype, reference), encoding))
+    reject = only_reject(parse(path))
+    assert (reject.rule, reject.source_file) == ("parse.forbidden_dtd", path.name)
+    assert "root:" not in (reject.record or "")  # nothing of /etc/passwd was read
+
+
+UNREADABLE = [
+    ("notes.xml", b"vendor_id,invoice_number\n", "parse.not_xml"),
+    ("empty.xml", b"", "parse.not_xml"),
+    ("klingon.xml", b'<?xml version="1.0" encoding="klingon-8"?><Invoice/>', "parse.malformed_xml"),
+    ("sjis.xml", b'<?xml version="1.0" encoding="shift_jis"?><Invoice/>', "parse.malformed_xml"),
+    ("cut.xml", b'<?xml version="1.0"?><Invoice><cbc:ID>', "parse.malformed_xml"),
+    ("latin1.xml", b'<?xml version="1.0" encoding="UTF-8"?><Invoice>caf\xe9</Invoice>', "parse.malformed_xml"),
+    (
+        "order.xml",
+        b'<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>',
+        "parse.unsupported_document",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "rule"), UNREADABLE, ids=[row[0] for row in UNREADABLE])
+def test_unreadable_documents_are_rejects_not_exceptions(tmp_path: Path, name: str, data: bytes, rule: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    reject = only_reject(parse(path))
+    assert (reject.rule, reject.entity, reject.source_file, reject.source_line) == (rule, INVOICE, name, 0)
+    assert name in reject.message
