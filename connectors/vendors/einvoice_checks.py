@@ -1,12 +1,79 @@
-"""The checks that keep a whole e-invoice out when its arithmetic does not add up: the document
-totals disagree (`parse.totals_mismatch`, EN 16931 BR-CO-10/13/15/16)."""
+"""The checks that keep a whole e-invoice out when its money is ambiguous or does not add up.
+
+Each check returns a `DocumentError` (rule, the element or column, the values, the invoice line where
+there is one) or None; the parser quarantines the document on the first one found:
+
+- `einvoice.currency_mismatch`: a second invoice currency (BT-5), or an amount whose `currencyID` is
+  not the invoice currency, except the VAT total in accounting currency (BT-111) in the VAT
+  accounting currency (BT-6);
+- `parse.totals_mismatch`: the document totals disagree (BR-CO-10/13/15/16).
+"""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connectors.vendors.einvoice_xml import DocumentError
+from connectors.vendors.einvoice_syntax import Syntax
+from connectors.vendors.einvoice_xml import NS, DocumentError, text_of, unique, walk
+
+
+def _where(line: int) -> str:
+    return f"line {line}" if line else "document level"
+
+
+# --- one currency -------------------------------------------------------------------------------------
+
+
+def _code(root: ET.Element, path: str) -> str | None:
+    value = text_of(root.find(path, NS))
+    return value.upper() if value else None
+
+
+def currency_mismatch(root: ET.Element, syntax: Syntax, lines: list[ET.Element]) -> DocumentError | None:
+    """Every amount is in the invoice currency (BT-5), except the VAT total in accounting currency
+    (BT-111: the document-level tax total in the VAT accounting currency BT-6), as EN 16931 and
+    PEPPOL-EN16931-R051 state it. An amount without `currencyID` claims no other currency."""
+    element_name = syntax.currency.rsplit("/", 1)[-1]
+    codes = unique([(text_of(element) or "").upper() for element in root.findall(syntax.currency, NS)])
+    if len(codes) > 1:
+        return DocumentError(
+            "einvoice.currency_mismatch",
+            "currency",
+            ";".join(codes),
+            f"document level: {element_name} appears with {' and '.join(codes)}; an invoice has one currency (BT-5)",
+        )
+    currency, tax_currency = _code(root, syntax.currency), _code(root, syntax.tax_currency)
+    if currency is None:
+        return None  # the missing invoice currency is the header's reject
+    others: list[tuple[ET.Element, str, int, str]] = []
+    for element, path, line in walk(root, lines):
+        attribute = element.get("currencyID")
+        if attribute is None or attribute.strip().upper() == currency:
+            continue
+        code = attribute.strip().upper()
+        if line == 0 and path == syntax.tax_total and code == tax_currency:
+            continue  # BT-111
+        others.append((element, path, line, code))
+    if not others:
+        return None
+    element, path, line, code = others[0]
+    more = len(others) - 1
+    more = f" (and {more} more amount{'s' if more > 1 else ''} not in {currency})" if more else ""
+    if line == 0 and path == syntax.tax_total:
+        allowed = f"; the VAT accounting currency (BT-6) is {tax_currency or 'not given'}"
+    else:
+        allowed = ""
+    return DocumentError(
+        "einvoice.currency_mismatch",
+        "currency",
+        code,
+        f"{_where(line)}: {path} {text_of(element)!r} is in {code}, the document currency "
+        f"({element_name}) is {currency}{allowed}{more}",
+        line,
+    )
+
 
 # --- totals -------------------------------------------------------------------------------------------
 

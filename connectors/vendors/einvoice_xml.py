@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -156,6 +156,20 @@ def prefixed(tag: str) -> str:
         prefix = _PREFIXES.get(uri)
         return f"{prefix}:{local}" if prefix else tag
     return tag
+
+
+def walk(root: ET.Element, lines: list[ET.Element]) -> Iterator[tuple[ET.Element, str, int]]:
+    """Every element below the root with its path from the root (or from its invoice line) and the
+    1-based index of the invoice line it belongs to (0: the document level). Iterative, so a deeply
+    nested document cannot exhaust the stack."""
+    index = {id(line): number for number, line in enumerate(lines, start=1)}
+    stack: list[tuple[ET.Element, str, int]] = [(child, prefixed(child.tag), 0) for child in reversed(root)]
+    while stack:
+        element, path, line = stack.pop()
+        if id(element) in index:
+            line, path = index[id(element)], prefixed(element.tag)
+        yield element, path, line
+        stack.extend((child, f"{path}/{prefixed(child.tag)}", line) for child in reversed(element))
 
 
 def element_text(element: ET.Element) -> str:

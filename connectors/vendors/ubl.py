@@ -25,7 +25,7 @@ from typing import Any
 
 from connectors.base import ParseContext, ParseResult, Reject
 from connectors.parsing import MONEY_PLACES, FieldError, combine, compact_json, empty_record, parse_decimal
-from connectors.vendors.einvoice_checks import document_totals_mismatch, totals_mismatch
+from connectors.vendors.einvoice_checks import currency_mismatch, document_totals_mismatch, totals_mismatch
 from connectors.vendors.einvoice_syntax import ROOTS, Syntax, line_elements
 from connectors.vendors.einvoice_xml import (
     NS,
@@ -215,7 +215,7 @@ def _structure(root: ET.Element, path: Path) -> tuple[Syntax | None, DocumentErr
             root.tag,
             f"{path.name}: root element {root.tag} is not a UBL Invoice/CreditNote or a CII CrossIndustryInvoice",
         )
-    return syntax, None
+    return syntax, currency_mismatch(root, syntax, line_elements(root, syntax))
 
 
 class InvoicesXmlParser:

@@ -264,3 +264,89 @@ def test_unreadable_documents_are_rejects_not_exceptions(tmp_path: Path, name: s
     reject = only_reject(parse(path))
     assert (reject.rule, reject.entity, reject.source_file, reject.source_line) == (rule, INVOICE, name, 0)
     assert name in reject.message
+
+
+# --- one currency per document ----------------------------------------------------------------------------
+
+
+def assert_quarantined(result, rule: str, line: int, *fragments: str) -> Reject:
+    reject = only_reject(result)
+    assert (reject.rule, reject.entity, reject.source_line) == (rule, INVOICE, line), reject.message
+    for fragment in fragments:
+        assert fragment in reject.message, (fragment, reject.message)
+    return reject
+
+
+def test_a_second_document_currency_quarantines_the_document(write) -> None:
+    document = ubl(TWO_LINES, "119.90", head="<cbc:DocumentCurrencyCode>USD</cbc:DocumentCurrencyCode>")
+    reject = assert_quarantined(parse(write("two-currencies.xml", document)), "einvoice.currency_mismatch", 0)
+    assert "cbc:DocumentCurrencyCode" in reject.message and "EUR" in reject.message and "USD" in reject.message
+    assert reject.source_file == "two-currencies.xml"
+
+    settlement = "<ram:InvoiceCurrencyCode>USD</ram:InvoiceCurrencyCode>"
+    document = cii([cii_line(1, "2", "9.95", "19.90")], "19.90", settlement=settlement)
+    assert_quarantined(parse(write("cii.xml", document)), "einvoice.currency_mismatch", 0, "ram:InvoiceCurrencyCode")
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "element"),
+    [
+        ([ubl_line(1), ubl_line(2, "1", "100.00", "100.00", currency="USD")], 2, "cbc:LineExtensionAmount"),
+        (
+            [ubl_line(1).replace('PriceAmount currencyID="EUR"', 'PriceAmount currencyID="GBP"'), TWO_LINES[1]],
+            1,
+            "cac:Price/cbc:PriceAmount",
+        ),  # fmt: skip
+    ],
+    ids=["line-amount", "price"],
+)
+def test_an_amount_in_another_currency_quarantines_the_document(write, lines: list[str], line: int, element: str):
+    """`currencyID="USD"` on an EUR invoice was landed as EUR."""
+    result = parse(write("usd-line.xml", ubl(lines, "119.90")))
+    reject = assert_quarantined(result, "einvoice.currency_mismatch", line, f"line {line}", element, "EUR")
+    assert reject.value in {"USD", "GBP"}
+    assert reject.value in reject.message
+
+
+def test_a_document_total_in_another_currency_quarantines_the_document(write) -> None:
+    document = ubl(TWO_LINES, "119.90").replace(
+        '<cbc:TaxExclusiveAmount currencyID="EUR">', '<cbc:TaxExclusiveAmount currencyID="USD">'
+    )
+    assert_quarantined(
+        parse(write("usd-total.xml", document)),
+        "einvoice.currency_mismatch",
+        0,
+        "document level",
+        "cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount",
+        "USD",
+    )
+    line = cii_line(1, "2", "9.95", "19.90", currency="USD")
+    assert_quarantined(parse(write("cii.xml", cii([line], "19.90"))), "einvoice.currency_mismatch", 1, "USD")
+
+
+def test_the_vat_total_in_the_vat_accounting_currency_is_allowed(write) -> None:
+    """EN 16931 BT-6/BT-111: the VAT total may also be given in the VAT accounting currency."""
+    dkk_total = '<cac:TaxTotal><cbc:TaxAmount currencyID="DKK">0.00</cbc:TaxAmount></cac:TaxTotal>'
+    document = ubl(TWO_LINES, "119.90", head="<cbc:TaxCurrencyCode>DKK</cbc:TaxCurrencyCode>", tail=dkk_total)
+    result = parse(write("dkk-vat.xml", document))
+    assert result.rejects == []
+    assert result.records[INVOICE][0]["currency"] == "EUR"
+
+    # without a VAT accounting currency, or in a third currency, it is another currency
+    reject = assert_quarantined(
+        parse(write("no-bt6.xml", ubl(TWO_LINES, "119.90", tail=dkk_total))), "einvoice.currency_mismatch", 0, "DKK"
+    )
+    assert "BT-6" in reject.message
+    document = ubl(TWO_LINES, "119.90", head="<cbc:TaxCurrencyCode>SEK</cbc:TaxCurrencyCode>", tail=dkk_total)
+    assert_quarantined(parse(write("sek.xml", document)), "einvoice.currency_mismatch", 0, "DKK")
+    # BT-111 is a document total: a line amount in the VAT accounting currency is still another currency
+    lines = [ubl_line(1), ubl_line(2, "1", "100.00", "100.00", currency="DKK")]
+    document = ubl(lines, "119.90", head="<cbc:TaxCurrencyCode>DKK</cbc:TaxCurrencyCode>", tail=dkk_total)
+    assert_quarantined(parse(write("dkk-line.xml", document)), "einvoice.currency_mismatch", 2, "DKK")
+
+    settlement = "<ram:TaxCurrencyCode>DKK</ram:TaxCurrencyCode>"
+    document = cii([cii_line(1, "2", "9.95", "19.90")], "19.90", settlement=settlement).replace(
+        "</ram:GrandTotalAmount>",
+        '</ram:GrandTotalAmount><ram:TaxTotalAmount currencyID="DKK">0.00</ram:TaxTotalAmount>',
+    )
+    assert parse(write("cii-dkk.xml", document)).rejects == []
