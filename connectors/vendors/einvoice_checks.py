@@ -1,8 +1,12 @@
-"""The checks that keep a whole e-invoice out when its money is ambiguous or does not add up.
+"""The checks that keep a whole e-invoice out when its money or identity is ambiguous or does not
+add up.
 
 Each check returns a `DocumentError` (rule, the element or column, the values, the invoice line where
 there is one) or None; the parser quarantines the document on the first one found:
 
+- `einvoice.duplicate_element`: an element the EN 16931 model allows once, and that the parser reads
+  (ids, dates, currencies, totals, the seller, a line's id, quantity, price and amount, …), appears
+  more than once (one VAT total per currency);
 - `einvoice.currency_mismatch`: a second invoice currency (BT-5), or an amount whose `currencyID` is
   not the invoice currency, except the VAT total in accounting currency (BT-111) in the VAT
   accounting currency (BT-6);
@@ -12,6 +16,7 @@ there is one) or None; the parser quarantines the document on the first one foun
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,6 +26,69 @@ from connectors.vendors.einvoice_xml import NS, DocumentError, text_of, unique, 
 
 def _where(line: int) -> str:
     return f"line {line}" if line else "document level"
+
+
+# --- one of each --------------------------------------------------------------------------------------
+
+
+def _header_once(syntax: Syntax) -> dict[str, str]:
+    """Document-level paths the model allows once, that the parser reads: path → column."""
+    paths = {path: column for column, (alternates, _) in syntax.header.items() for path in alternates
+             if column not in syntax.repeatable}  # fmt: skip
+    paths.update({path: "document_type" for path in syntax.type_code})
+    paths.update({syntax.tax_currency: "tax_currency", syntax.seller: "seller_ids"})
+    paths.update({path: name for name, path in syntax.extras.items()})
+    return paths
+
+
+def _line_once(syntax: Syntax) -> dict[str, str]:
+    paths = {path: column for column, (alternates, _) in syntax.line.items() for path in alternates}
+    paths[syntax.base_quantity] = "base_quantity"
+    paths.update({path: name for name, path in syntax.line_extras.items()})
+    return paths
+
+
+def once(
+    element: ET.Element,
+    paths: dict[str, str],
+    line: int = 0,
+    per: Callable[[ET.Element], str | None] | None = None,
+    agree: frozenset[str] = frozenset(),
+) -> DocumentError | None:
+    """The first path under `element` that matches more than one element (with `per`, more than one
+    per key, e.g. per currency; for a path in `agree`, copies with different values), as an
+    `einvoice.duplicate_element` error naming the path, the values and the line."""
+    for path, column in paths.items():
+        groups: dict[str | None, list[ET.Element]] = {}
+        for found in element.findall(path, NS):
+            groups.setdefault(per(found) if per else None, []).append(found)
+        for key, found in groups.items():
+            values = [text_of(each) or "" for each in found]
+            if len(found) > 1 and (path not in agree or len(set(values)) > 1):
+                label = f"{path} ({key})" if key else path
+                return DocumentError(
+                    "einvoice.duplicate_element",
+                    column,
+                    ";".join(values),
+                    f"{_where(line)}: {label} appears {len(found)} times ({', '.join(map(repr, values))}); "
+                    "EN 16931 allows it once, so the document is ambiguous",
+                    line,
+                )
+    return None
+
+
+def duplicate_elements(root: ET.Element, syntax: Syntax, lines: list[ET.Element]) -> DocumentError | None:
+    """Every element the parser reads that the model allows once appears at most once: at document
+    level, per invoice line, and one tax total per currency (BT-110 and BT-111)."""
+    error = once(root, _header_once(syntax), agree=syntax.in_repeated_group)
+    if error is None:
+        error = once(root, {syntax.tax_total: "tax_total"}, per=lambda found: found.get("currencyID"))
+    line_paths = _line_once(syntax)
+    for index, element in enumerate(lines, start=1):
+        if error is not None:
+            break
+        error = once(element, line_paths, index)
+    return error
 
 
 # --- one currency -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ class Syntax:
     name: str
     header: Fields
     repeatable: frozenset[str]  # header columns the model allows several times (the others: once)
+    in_repeated_group: frozenset[str]  # header paths inside a group the syntax repeats: copies must agree
     type_code: tuple[str, ...]
     currency: str  # BT-5, the invoice currency code
     tax_currency: str  # BT-6, the VAT accounting currency code
@@ -84,6 +85,7 @@ UBL = Syntax(
         "preceding_invoice": (("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID",), "str"),
     },
     repeatable=frozenset({"preceding_invoice"}),  # BG-3 is 0..n
+    in_repeated_group=frozenset({"cac:PaymentMeans/cbc:PaymentDueDate"}),  # one PaymentMeans per account
     type_code=("cbc:InvoiceTypeCode", "cbc:CreditNoteTypeCode"),
     currency="cbc:DocumentCurrencyCode",
     tax_currency="cbc:TaxCurrencyCode",
@@ -142,6 +144,7 @@ CII = Syntax(
         "preceding_invoice": ((f"{_STL}/ram:InvoiceReferencedDocument/ram:IssuerAssignedID",), "str"),
     },
     repeatable=frozenset({"preceding_invoice"}),
+    in_repeated_group=frozenset(),
     type_code=("rsm:ExchangedDocument/ram:TypeCode",),
     currency=f"{_STL}/ram:InvoiceCurrencyCode",
     tax_currency=f"{_STL}/ram:TaxCurrencyCode",

@@ -25,7 +25,12 @@ from typing import Any
 
 from connectors.base import ParseContext, ParseResult, Reject
 from connectors.parsing import MONEY_PLACES, FieldError, combine, compact_json, empty_record, parse_decimal
-from connectors.vendors.einvoice_checks import currency_mismatch, document_totals_mismatch, totals_mismatch
+from connectors.vendors.einvoice_checks import (
+    currency_mismatch,
+    document_totals_mismatch,
+    duplicate_elements,
+    totals_mismatch,
+)
 from connectors.vendors.einvoice_syntax import ROOTS, Syntax, line_elements
 from connectors.vendors.einvoice_xml import (
     NS,
@@ -215,7 +220,8 @@ def _structure(root: ET.Element, path: Path) -> tuple[Syntax | None, DocumentErr
             root.tag,
             f"{path.name}: root element {root.tag} is not a UBL Invoice/CreditNote or a CII CrossIndustryInvoice",
         )
-    return syntax, currency_mismatch(root, syntax, line_elements(root, syntax))
+    lines = line_elements(root, syntax)
+    return syntax, currency_mismatch(root, syntax, lines) or duplicate_elements(root, syntax, lines)
 
 
 class InvoicesXmlParser:

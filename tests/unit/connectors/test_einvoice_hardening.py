@@ -8,6 +8,7 @@ reject naming the file, the rule, the element or values, and the invoice line wh
 from __future__ import annotations
 
 import codecs
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -350,3 +351,117 @@ def test_the_vat_total_in_the_vat_accounting_currency_is_allowed(write) -> None:
         '</ram:GrandTotalAmount><ram:TaxTotalAmount currencyID="DKK">0.00</ram:TaxTotalAmount>',
     )
     assert parse(write("cii-dkk.xml", document)).rejects == []
+
+
+# --- one of each --------------------------------------------------------------------------------------------
+
+
+def test_two_invoice_ids_quarantine_the_document(write) -> None:
+    document = ubl(TWO_LINES, "119.90").replace(
+        "<cbc:ID>INV-1</cbc:ID>", "<cbc:ID>INV-1</cbc:ID><cbc:ID>INV-2</cbc:ID>"
+    )
+    reject = assert_quarantined(parse(write("two-ids.xml", document)), "einvoice.duplicate_element", 0, "cbc:ID")
+    assert (reject.column_name, reject.value) == ("invoice_number", "INV-1;INV-2")
+    assert "'INV-1'" in reject.message and "'INV-2'" in reject.message
+
+    document = cii([cii_line(1, "2", "9.95", "19.90")], "19.90", document="<ram:ID>CII-2</ram:ID>")
+    reject = assert_quarantined(
+        parse(write("two-ids-cii.xml", document)), "einvoice.duplicate_element", 0, "rsm:ExchangedDocument/ram:ID"
+    )
+    assert reject.value == "CII-1;CII-2"
+
+
+DOUBLED = {  # element → (text it follows in the document, the copy, column)
+    "issue-date": ("</cbc:IssueDate>", "<cbc:IssueDate>2024-03-31</cbc:IssueDate>", "issue_date"),
+    "type-code": ("</cbc:InvoiceTypeCode>", "<cbc:InvoiceTypeCode>381</cbc:InvoiceTypeCode>", "document_type"),
+    "tax-exclusive": (
+        "</cbc:TaxExclusiveAmount>",
+        '<cbc:TaxExclusiveAmount currencyID="EUR">19.90</cbc:TaxExclusiveAmount>',
+        "total_excl_tax",
+    ),
+    "payable": (
+        "</cbc:PayableAmount>",
+        '<cbc:PayableAmount currencyID="EUR">0.00</cbc:PayableAmount>',
+        "payable_amount",
+    ),
+    "monetary-total": (
+        "</cac:LegalMonetaryTotal>",
+        '<cac:LegalMonetaryTotal><cbc:LineExtensionAmount currencyID="EUR">1.00</cbc:LineExtensionAmount>'
+        "</cac:LegalMonetaryTotal>",
+        "line_extension_total",
+    ),
+    "vat-total": (
+        "</cac:TaxTotal>",
+        '<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">5.00</cbc:TaxAmount></cac:TaxTotal>',
+        "tax_total",
+    ),
+    "seller": (
+        "</cac:AccountingSupplierParty>",
+        "<cac:AccountingSupplierParty><cac:Party><cbc:EndpointID>X</cbc:EndpointID></cac:Party>"
+        "</cac:AccountingSupplierParty>",
+        "seller_ids",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DOUBLED))
+def test_an_element_the_model_allows_once_appearing_twice_quarantines_the_document(write, name: str) -> None:
+    after, copy, column = DOUBLED[name]
+    document = ubl(TWO_LINES, "119.90").replace(after, after + copy, 1)
+    reject = assert_quarantined(parse(write(f"{name}.xml", document)), "einvoice.duplicate_element", 0)
+    assert reject.column_name == column
+    assert "appears 2 times" in reject.message
+
+
+LINE_DOUBLED = {  # element → (the line with it twice, column)
+    "amount": (
+        ubl_line(2, extra='<cbc:LineExtensionAmount currencyID="EUR">0.00</cbc:LineExtensionAmount>'),
+        "line_amount",
+    ),
+    "quantity": (ubl_line(2, extra='<cbc:InvoicedQuantity unitCode="C62">3</cbc:InvoicedQuantity>'), "quantity"),
+    "price": (ubl_line(2, price_extra='<cbc:PriceAmount currencyID="EUR">1.00</cbc:PriceAmount>'), "unit_price"),
+    "base-quantity": (
+        ubl_line(2, price_extra="<cbc:BaseQuantity>1</cbc:BaseQuantity><cbc:BaseQuantity>2</cbc:BaseQuantity>"),
+        "base_quantity",
+    ),
+    "line-id": (ubl_line(2, extra="<cbc:ID>3</cbc:ID>"), "line_id"),
+}
+
+
+@pytest.mark.parametrize("name", list(LINE_DOUBLED))
+def test_a_line_element_appearing_twice_quarantines_the_document_naming_the_line(write, name: str) -> None:
+    line, column = LINE_DOUBLED[name]
+    result = parse(write(f"line-{name}.xml", ubl([ubl_line(1), line], "39.80")))
+    reject = assert_quarantined(result, "einvoice.duplicate_element", 2, "line 2", "appears 2 times")
+    assert reject.column_name == column
+
+
+def test_elements_the_model_repeats_stay_allowed(write) -> None:
+    """Several preceding invoices (BG-3), a VAT total per currency, item properties: not duplicates."""
+    references = "".join(
+        f"<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>{number}</cbc:ID>"
+        "</cac:InvoiceDocumentReference></cac:BillingReference>"
+        for number in ("INV-0", "INV-00")
+    )
+    result = parse(write("references.xml", ubl(TWO_LINES, "119.90", head=references)))
+    assert result.rejects == []
+    assert json.loads(result.records[INVOICE][0]["raw"])["preceding_invoices"] == "INV-0;INV-00"
+
+
+def test_a_due_date_repeated_in_each_payment_means_must_agree(write) -> None:
+    """A UBL credit note gives its due date in PaymentMeans, which repeats per account: equal copies load."""
+
+    def means(*dates: str) -> str:
+        return "".join(
+            f"<cac:PaymentMeans><cbc:PaymentMeansCode>30</cbc:PaymentMeansCode>"
+            f"<cbc:PaymentDueDate>{due}</cbc:PaymentDueDate></cac:PaymentMeans>"
+            for due in dates
+        )
+
+    lines = [ubl_line(1, tag="CreditNoteLine", quantity_tag="CreditedQuantity")]
+    result = parse(write("same.xml", ubl(lines, "19.90", root="CreditNote", tail=means("2024-04-30", "2024-04-30"))))
+    assert result.rejects == []
+    assert str(result.records[INVOICE][0]["due_date"]) == "2024-04-30"
+    document = ubl(lines, "19.90", root="CreditNote", tail=means("2024-04-30", "2024-06-30"))
+    reject = assert_quarantined(parse(write("differ.xml", document)), "einvoice.duplicate_element", 0)
+    assert (reject.column_name, reject.value) == ("due_date", "2024-04-30;2024-06-30")
