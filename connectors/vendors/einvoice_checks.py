@@ -10,6 +10,10 @@ there is one) or None; the parser quarantines the document on the first one foun
 - `einvoice.currency_mismatch`: a second invoice currency (BT-5), or an amount whose `currencyID` is
   not the invoice currency, except the VAT total in accounting currency (BT-111) in the VAT
   accounting currency (BT-6);
+- `einvoice.line_amount_mismatch`: a line's net amount (BT-131) is not its quantity × (net price ÷ price
+  base quantity) + line charges − line allowances (the EN 16931 calculation, a rule under Peppol BIS:
+  PEPPOL-EN16931-R120), or, under any specification, a line with a negative quantity bills a
+  positive amount;
 - `parse.totals_mismatch`: the document totals disagree (BR-CO-10/13/15/16).
 """
 
@@ -17,11 +21,19 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
+from connectors.parsing import FieldError, parse_decimal
 from connectors.vendors.einvoice_syntax import Syntax
-from connectors.vendors.einvoice_xml import NS, DocumentError, text_of, unique, walk
+from connectors.vendors.einvoice_xml import NS, DocumentError, first, text_of, unique, walk
+
+CENT = Decimal("0.01")
+# A line's net amount may differ from its exact quantity × price by this much: the net price is
+# itself rounded (EN 16931 allows prices with more decimals than amounts); PEPPOL-EN16931-R120 allows
+# the same slack.
+LINE_SLACK = Decimal("0.02")
+PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 
 
 def _where(line: int) -> str:
@@ -139,6 +151,91 @@ def currency_mismatch(root: ET.Element, syntax: Syntax, lines: list[ET.Element])
         code,
         f"{_where(line)}: {path} {text_of(element)!r} is in {code}, the document currency "
         f"({element_name}) is {currency}{allowed}{more}",
+        line,
+    )
+
+
+# --- line arithmetic ----------------------------------------------------------------------------------
+
+
+def _amount(element: ET.Element | None) -> Decimal | None:
+    text = text_of(element)
+    if text is None:
+        return None
+    try:
+        return parse_decimal(text)
+    except FieldError:
+        return None
+
+
+def _allowances_and_charges(element: ET.Element, syntax: Syntax, line: int) -> tuple[Decimal, Decimal]:
+    """(Σ line allowances, Σ line charges); raises `DocumentError` on an unreadable one."""
+    sums = {"false": Decimal(0), "true": Decimal(0)}
+    for index, item in enumerate(element.findall(syntax.allowance_charges, NS), start=1):
+        indicator = (text_of(item.find(syntax.charge_indicator, NS)) or "").lower()
+        text = text_of(item.find(syntax.allowance_amount, NS))
+        amount = _amount(item.find(syntax.allowance_amount, NS))
+        if indicator not in sums or amount is None:
+            raise DocumentError(
+                "parse.invalid_number" if indicator in sums else "parse.invalid_value",
+                "line_allowance_charge",
+                text if indicator in sums else indicator,
+                f"line {line}: allowance/charge {index} has charge indicator {indicator or '(none)'!r} and "
+                f"amount {text!r} (expected true/false and a number)",
+                line,
+            )
+        sums[indicator] += amount
+    return sums["false"], sums["true"]
+
+
+def line_formula_binding(customization_id: str | None) -> bool:
+    """Whether the document's specification (BT-24) makes the line net amount calculation a rule:
+    Peppol BIS Billing 3.0 and the CIUS built on it do (PEPPOL-EN16931-R120, fatal); the EN 16931 core
+    rules, XRechnung and ZUGFeRD do not (CEN's own examples bill 2 × 800.00 as 800.00)."""
+    return PEPPOL_BILLING in (customization_id or "")
+
+
+def line_amount_mismatch(element: ET.Element, syntax: Syntax, line: int, binding: bool) -> DocumentError | None:
+    """A line's net amount (BT-131) against quantity (BT-129) × (net price BT-146 ÷ price base quantity
+    BT-149) + Σ line charges (BT-141) − Σ line allowances (BT-136), the EN 16931 calculation:
+
+    - where the calculation is `binding`, they are equal to the cent (half-up; the net price may carry
+      more decimals than amounts, so `LINE_SLACK` as PEPPOL-EN16931-R120 allows);
+    - everywhere, a line whose quantity × price is negative (a correction or return, EN 16931 allows
+      negative quantities, never negative prices: BR-27) does not bill a positive amount: quantity −2
+      at 9.95 bills −19.90, never +19.90. (A positive quantity with a negative amount, the way CEN's
+      example 1 states a return, credits the buyer and stays allowed outside `binding`.)
+    """
+    quantity = _amount(first(element, syntax.line["quantity"][0]))
+    price = _amount(first(element, syntax.line["unit_price"][0]))
+    declared = _amount(first(element, syntax.line["line_amount"][0]))
+    base_element = element.find(syntax.base_quantity, NS)
+    base = Decimal(1) if text_of(base_element) is None else _amount(base_element)
+    if quantity is None or price is None or declared is None or not base:
+        return None  # an untyped value is the line's own reject
+    try:
+        allowances, charges = _allowances_and_charges(element, syntax, line)
+    except DocumentError as error:
+        return error
+    with localcontext() as context:
+        context.prec = 60
+        computed = quantity * price / base + charges - allowances
+    rounded = computed.quantize(CENT, rounding=ROUND_HALF_UP)
+    if binding:
+        if declared == rounded or abs(declared - computed) <= LINE_SLACK:
+            return None
+        rule = "PEPPOL-EN16931-R120, binding under the document's Peppol BIS specification"
+    else:
+        if not (computed < -LINE_SLACK and declared > LINE_SLACK):
+            return None
+        rule = "a line with a negative quantity × price cannot bill a positive amount"
+    extra = (f" + charges {charges}" if charges else "") + (f" − allowances {allowances}" if allowances else "")
+    return DocumentError(
+        "einvoice.line_amount_mismatch",
+        "line_amount",
+        str(declared),
+        f"line {line}: net amount is {declared} but quantity {quantity} × (price {price} ÷ base quantity "
+        f"{base}){extra} is {rounded} (difference {declared - rounded}; {rule})",
         line,
     )
 

@@ -29,6 +29,8 @@ from connectors.vendors.einvoice_checks import (
     currency_mismatch,
     document_totals_mismatch,
     duplicate_elements,
+    line_amount_mismatch,
+    line_formula_binding,
     totals_mismatch,
 )
 from connectors.vendors.einvoice_syntax import ROOTS, Syntax, line_elements
@@ -264,22 +266,25 @@ class InvoicesXmlParser:
 
     @staticmethod
     def _load(path: Path, root: ET.Element, syntax: Syntax, header: dict[str, Any], text: str) -> ParseResult:
-        """The typed document: its lines (rejects of their own when untyped), unless its totals disagree."""
+        """The typed document: its lines (rejects of their own when untyped), unless its arithmetic fails."""
         result = ParseResult()
         raw = header["raw"]
         records: list[dict[str, Any]] = []
         line_rejects: list[Reject] = []
+        arithmetic: DocumentError | None = None
+        binding = line_formula_binding(raw.get("customization_id"))
         for index, element in enumerate(line_elements(root, syntax), start=1):
             values, errors = line_from_xml(element, syntax)
             if errors:
                 line_rejects.append(_line_reject(path, header["invoice_number"], index, errors, element))
                 continue
+            arithmetic = arithmetic or line_amount_mismatch(element, syntax, index, binding)
             line = empty_record(LINE, path.name, index)
             line.update({key: value for key, value in values.items() if key in line})
             line.update(vendor_id=header["vendor_id"], invoice_number=header["invoice_number"])
             line["raw"] = compact_json(values["raw"]) if values["raw"] else None
             records.append(line)
-        mismatch = (
+        mismatch = arithmetic or (
             None
             if line_rejects
             else totals_mismatch(records, raw.get("line_extension_total")) or document_totals_mismatch(header, raw)

@@ -99,7 +99,9 @@ def ubl(
     )
 
 
-def cii_line(number: int, quantity: str, price: str, amount: str, currency: str | None = None) -> str:
+def cii_line(
+    number: int, quantity: str, price: str, amount: str, currency: str | None = None, settlement: str = ""
+) -> str:
     attribute = f' currencyID="{currency}"' if currency else ""
     return (
         "<ram:IncludedSupplyChainTradeLineItem>"
@@ -109,21 +111,29 @@ def cii_line(number: int, quantity: str, price: str, amount: str, currency: str 
         f"<ram:ChargeAmount>{price}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
         "<ram:SpecifiedLineTradeDelivery>"
         f'<ram:BilledQuantity unitCode="C62">{quantity}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>'
-        "<ram:SpecifiedLineTradeSettlement><ram:SpecifiedTradeSettlementLineMonetarySummation>"
+        f"<ram:SpecifiedLineTradeSettlement>{settlement}<ram:SpecifiedTradeSettlementLineMonetarySummation>"
         f"<ram:LineTotalAmount{attribute}>{amount}</ram:LineTotalAmount>"
         "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
         "</ram:IncludedSupplyChainTradeLineItem>"
     )
 
 
-def cii(lines: list[str], line_total: str, *, document: str = "", settlement: str = "") -> str:
-    """A CII invoice (no tax) whose totals equal `line_total`."""
+def cii(
+    lines: list[str], line_total: str, *, document: str = "", settlement: str = "", customization: str | None = None
+) -> str:
+    """A CII invoice (no tax) whose totals equal `line_total`; no specification identifier unless given."""
+    context = (
+        "<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter>"
+        f"<ram:ID>{customization}</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>"
+        if customization
+        else ""
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
         'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
         'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">'
-        f"<rsm:ExchangedDocument><ram:ID>CII-1</ram:ID>{document}<ram:TypeCode>380</ram:TypeCode>"
+        f"{context}<rsm:ExchangedDocument><ram:ID>CII-1</ram:ID>{document}<ram:TypeCode>380</ram:TypeCode>"
         '<ram:IssueDateTime><udt:DateTimeString format="102">20240405</udt:DateTimeString></ram:IssueDateTime>'
         f"</rsm:ExchangedDocument><rsm:SupplyChainTradeTransaction>{''.join(lines)}"
         "<ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty>"
@@ -465,3 +475,129 @@ def test_a_due_date_repeated_in_each_payment_means_must_agree(write) -> None:
     document = ubl(lines, "19.90", root="CreditNote", tail=means("2024-04-30", "2024-06-30"))
     reject = assert_quarantined(parse(write("differ.xml", document)), "einvoice.duplicate_element", 0)
     assert (reject.column_name, reject.value) == ("due_date", "2024-04-30;2024-06-30")
+
+
+# --- a line's amount is its quantity × price -----------------------------------------------------------------
+
+
+def test_a_cii_line_whose_amount_has_the_wrong_sign_quarantines_the_document(write) -> None:
+    """Quantity −2 at 9.95 with amount +19.90 was accepted (over-quantity logic could be fooled)."""
+    document = cii([cii_line(1, "-2", "9.95", "19.90")], "19.90")
+    reject = assert_quarantined(
+        parse(write("sign.xml", document)),
+        "einvoice.line_amount_mismatch",
+        1,
+        "line 1",
+        "19.90",
+        "-19.90",
+        "difference 39.80",
+    )
+    assert (reject.column_name, reject.value, reject.source_file) == ("line_amount", "19.90", "sign.xml")
+
+
+def test_a_ubl_line_whose_amount_is_not_quantity_times_price_quarantines_the_document(write) -> None:
+    """Under Peppol BIS (the documents here declare it) the calculation is a rule: PEPPOL-EN16931-R120."""
+    lines = [ubl_line(1), ubl_line(2, "3", "100.00", "200.00")]
+    assert_quarantined(
+        parse(write("ubl.xml", ubl(lines, "219.90"))), "einvoice.line_amount_mismatch", 2, "300.00", "-100.00"
+    )
+
+
+def test_negative_quantity_corrections_and_credit_notes_are_legitimate(write) -> None:
+    lines = [ubl_line(1, "5", "9.95", "49.75"), ubl_line(2, "-2", "9.95", "-19.90")]
+    result = parse(write("correction.xml", ubl(lines, "29.85")))
+    assert result.rejects == []
+    assert [line["quantity"] for line in result.records[LINE]] == [Decimal("5"), Decimal("-2")]
+    credit = [ubl_line(1, "2", "9.95", "19.90", tag="CreditNoteLine", quantity_tag="CreditedQuantity")]
+    assert parse(write("credit.xml", ubl(credit, "19.90", root="CreditNote"))).rejects == []
+    assert parse(write("cii.xml", cii([cii_line(1, "-2", "9.95", "-19.90")], "-19.90"))).rejects == []
+
+
+def ubl_allowance_charge(charge: bool, amount: str) -> str:
+    return (
+        f"<cac:AllowanceCharge><cbc:ChargeIndicator>{str(charge).lower()}</cbc:ChargeIndicator>"
+        f'<cbc:Amount currencyID="EUR">{amount}</cbc:Amount></cac:AllowanceCharge>'
+    )
+
+
+def cii_allowance_charge(charge: bool, amount: str) -> str:
+    return (
+        "<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator>"
+        f"<udt:Indicator>{str(charge).lower()}</udt:Indicator></ram:ChargeIndicator>"
+        f"<ram:ActualAmount>{amount}</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>"
+    )
+
+
+def test_line_charges_and_allowances_and_the_price_base_quantity_count(write) -> None:
+    """BT-131 = BT-129 × (BT-146 ÷ BT-149) + Σ BT-141 − Σ BT-136."""
+    extra = ubl_allowance_charge(True, "5.00") + ubl_allowance_charge(False, "2.00")
+    per_two = "<cbc:BaseQuantity>2</cbc:BaseQuantity>"
+    lines = [ubl_line(1, "3", "10.00", "33.00", extra=extra), ubl_line(2, "10", "200", "1000.00", price_extra=per_two)]
+    assert parse(write("ok.xml", ubl(lines, "1033.00"))).rejects == []
+
+    lines = [ubl_line(1, "3", "10.00", "30.00", extra=extra), lines[1]]
+    assert_quarantined(
+        parse(write("charges.xml", ubl(lines, "1030.00"))),
+        "einvoice.line_amount_mismatch",
+        1,
+        "charges 5.00",
+        "allowances 2.00",
+        "33.00",
+    )
+    lines = [ubl_line(1, "10", "200", "2000.00", price_extra=per_two)]
+    assert_quarantined(
+        parse(write("base.xml", ubl(lines, "2000.00"))), "einvoice.line_amount_mismatch", 1, "base quantity 2"
+    )
+
+    settlement = cii_allowance_charge(False, "0.90")
+    document = cii([cii_line(1, "2", "9.95", "19.00", settlement=settlement)], "19.00", customization=PEPPOL)
+    assert parse(write("cii-ok.xml", document)).rejects == []
+    document = cii([cii_line(1, "2", "9.95", "19.90", settlement=settlement)], "19.90", customization=PEPPOL)
+    assert_quarantined(parse(write("cii.xml", document)), "einvoice.line_amount_mismatch", 1, "allowances 0.90")
+
+
+def test_line_amounts_are_rounded_to_the_cent_as_the_standard_allows(write) -> None:
+    """3 × 0.333 = 0.999 is billed 1.00 (BR-DEC-23: two decimals); 1.10 is not a rounding."""
+    assert parse(write("ok.xml", ubl([ubl_line(1, "3", "0.333", "1.00")], "1.00"))).rejects == []
+    assert_quarantined(
+        parse(write("off.xml", ubl([ubl_line(1, "3", "0.333", "1.10")], "1.10"))),
+        "einvoice.line_amount_mismatch",
+        1,
+        "1.00",
+        "difference 0.10",
+    )
+
+
+def test_an_unreadable_line_allowance_quarantines_the_document(write) -> None:
+    extra = ubl_allowance_charge(False, "lots")
+    result = parse(write("allowance.xml", ubl([ubl_line(1, extra=extra)], "19.90")))
+    reject = assert_quarantined(result, "parse.invalid_number", 1, "allowance/charge 1")
+    assert reject.value == "lots"
+    extra = ubl_allowance_charge(False, "1.00").replace(">false<", ">maybe<")
+    result = parse(write("indicator.xml", ubl([ubl_line(1, extra=extra)], "19.90")))
+    assert assert_quarantined(result, "parse.invalid_value", 1).value == "maybe"
+
+
+def test_outside_peppol_only_the_sign_of_a_correction_line_is_a_rule(write) -> None:
+    """EN 16931's core rules do not make the line calculation a rule (CEN's own examples bill 2 × 800.00 as
+    800.00, and a return as quantity 6 with amount −109.98): such documents load; a negative quantity
+    billed as a positive amount does not, whatever the specification."""
+    core = "urn:cen.eu:en16931:2017"
+    lines = [ubl_line(1), ubl_line(2, "3", "100.00", "200.00"), ubl_line(3, "6", "18.33", "-109.98")]
+    result = parse(write("cen.xml", ubl(lines, "109.92", customization=core)))
+    assert result.rejects == []
+    assert [line["line_amount"] for line in result.records[LINE]] == [
+        Decimal("19.90"),
+        Decimal("200.00"),
+        Decimal("-109.98"),
+    ]
+    lines = [ubl_line(1), ubl_line(2, "-2", "9.95", "19.90")]
+    assert_quarantined(
+        parse(write("cen-sign.xml", ubl(lines, "39.80", customization=core))),
+        "einvoice.line_amount_mismatch",
+        2,
+        "-19.90",
+        "negative quantity",
+    )
+    document = cii([cii_line(1, "-2", "9.95", "19.90")], "19.90", customization=core)
+    assert_quarantined(parse(write("cii-sign.xml", document)), "einvoice.line_amount_mismatch", 1)
