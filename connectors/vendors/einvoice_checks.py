@@ -14,7 +14,8 @@ there is one) or None; the parser quarantines the document on the first one foun
   base quantity) + line charges − line allowances (the EN 16931 calculation, a rule under Peppol BIS:
   PEPPOL-EN16931-R120), or, under any specification, a line with a negative quantity bills a
   positive amount;
-- `parse.totals_mismatch`: the document totals disagree (BR-CO-10/13/15/16).
+- `parse.totals_mismatch`: the document totals disagree (BR-CO-10/13/15/16; BR-DEX-09 for the
+  XRechnung extension, whose third-party payments are part of the amount due).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectors.parsing import FieldError, parse_decimal
 from connectors.vendors.einvoice_syntax import Syntax
@@ -34,6 +35,7 @@ CENT = Decimal("0.01")
 # the same slack.
 LINE_SLACK = Decimal("0.02")
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+XRECHNUNG_EXTENSION = "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_"
 
 
 def _where(line: int) -> str:
@@ -267,6 +269,11 @@ def totals_mismatch(lines: list[dict[str, Any]], declared: str | None) -> Docume
     )
 
 
+def third_party_total(raw: dict[str, Any]) -> Decimal:
+    """Σ third-party payment amounts (XRechnung BT-DEX-002) kept in raw by the mapping."""
+    return sum((Decimal(payment["amount"]) for payment in raw.get("third_party_payments", ())), Decimal(0))
+
+
 def _amounts(raw: dict[str, Any]) -> dict[str, Decimal]:
     amounts: dict[str, Decimal] = {}
     for name in ("line_extension_total", "allowance_total", "charge_total", "prepaid_amount", "rounding_amount",
@@ -280,12 +287,41 @@ def _amounts(raw: dict[str, Any]) -> dict[str, Decimal]:
     return amounts
 
 
+class TotalsCheck(NamedTuple):
+    """One document-level equation: `declared` must equal `expected` (= `formula`)."""
+
+    rule: str
+    column: str
+    declared: Decimal
+    expected: Decimal
+    formula: str
+    note: str = ""
+
+
+def _payable_check(incl: Decimal, amounts: dict[str, Decimal], raw: dict[str, Any]) -> TotalsCheck:
+    """BR-CO-16, or BR-DEX-09 for a document that declares the XRechnung extension (its third-party
+    payments, BG-DEX-09, are part of the amount due)."""
+    expected = incl - amounts.get("prepaid_amount", Decimal(0)) + amounts.get("rounding_amount", Decimal(0))
+    third_party, payable = third_party_total(raw), amounts["payable_amount"]
+    if XRECHNUNG_EXTENSION in (raw.get("customization_id") or ""):
+        formula = "tax inclusive − prepaid + rounding + third-party payments"
+        return TotalsCheck("BR-DEX-09", "payable_amount", payable, expected + third_party, formula)
+    note = (
+        f"; its third-party payments ({third_party}, cac:PrepaidPayment) count only under the XRechnung "
+        "extension, which its CustomizationID does not declare"
+        if third_party
+        else ""
+    )
+    return TotalsCheck("BR-CO-16", "payable_amount", payable, expected, "tax inclusive − prepaid + rounding", note)
+
+
 def document_totals_mismatch(header: dict[str, Any], raw: dict[str, Any]) -> DocumentError | None:
     """The document-level totals agree with each other (EN 16931), absent amounts counting as 0:
 
     - BR-CO-13: tax exclusive (BT-109) = line total (BT-106) − allowances (BT-107) + charges (BT-108);
     - BR-CO-15: tax inclusive (BT-112) = tax exclusive + tax (BT-110);
-    - BR-CO-16: payable (BT-115) = tax inclusive − prepaid (BT-113) + rounding (BT-114).
+    - BR-CO-16: payable (BT-115) = tax inclusive − prepaid (BT-113) + rounding (BT-114), plus the
+      third-party payments (BT-DEX-002) under the XRechnung extension (BR-DEX-09).
 
     Document-level allowances and charges stay in ``raw`` (allowance_total, charge_total); the
     reconciliation mart shows them as the document amount the lines do not itemise.
@@ -295,22 +331,21 @@ def document_totals_mismatch(header: dict[str, Any], raw: dict[str, Any]) -> Doc
     except DocumentError as error:
         return error
     excl, incl, tax = header.get("total_excl_tax"), header.get("total_incl_tax"), header.get("tax_total")
-    checks = []
+    checks: list[TotalsCheck] = []
     if "line_extension_total" in amounts and excl is not None:
         expected = amounts["line_extension_total"] - amounts.get("allowance_total", 0) + amounts.get("charge_total", 0)
-        checks.append(("BR-CO-13", "total_excl_tax", excl, expected, "line total − allowances + charges"))
+        checks.append(TotalsCheck("BR-CO-13", "total_excl_tax", excl, expected, "line total − allowances + charges"))
     if excl is not None and incl is not None:
-        checks.append(("BR-CO-15", "total_incl_tax", incl, excl + (tax or Decimal(0)), "tax exclusive + tax"))
+        checks.append(TotalsCheck("BR-CO-15", "total_incl_tax", incl, excl + (tax or 0), "tax exclusive + tax"))
     if incl is not None and "payable_amount" in amounts:
-        expected = incl - amounts.get("prepaid_amount", Decimal(0)) + amounts.get("rounding_amount", Decimal(0))
-        checks.append(("BR-CO-16", "payable_amount", amounts["payable_amount"], expected,
-                       "tax inclusive − prepaid + rounding"))  # fmt: skip
-    for rule, column, declared, expected, formula in checks:
-        if declared != expected:
+        checks.append(_payable_check(incl, amounts, raw))
+    for check in checks:
+        if check.declared != check.expected:
             return DocumentError(
                 "parse.totals_mismatch",
-                column,
-                str(declared),
-                f"{rule}: {column} is {declared} but {formula} is {expected} (difference {declared - expected})",
+                check.column,
+                str(check.declared),
+                f"{check.rule}: {check.column} is {check.declared} but {check.formula} is {check.expected} "
+                f"(difference {check.declared - check.expected}){check.note}",
             )
     return None

@@ -1,7 +1,7 @@
 """`invoices_xml`: e-invoices as XML (docs/data-model.md) — UBL 2.1 Invoice and CreditNote (Peppol BIS 3,
-EN 16931) and UN/CEFACT Cross Industry Invoice (CII D16B), read with `defusedxml` over the standard
-library's ElementTree (no network; any DTD or entity declaration is refused by the parser). The
-syntaxes are in `einvoice_syntax.py`, the reading in `einvoice_xml.py`, the document checks in
+EN 16931, XRechnung) and UN/CEFACT Cross Industry Invoice (CII D16B), read with `defusedxml` over the
+standard library's ElementTree (no network; any DTD or entity declaration is refused by the parser).
+The syntaxes are in `einvoice_syntax.py`, the reading in `einvoice_xml.py`, the document checks in
 `einvoice_checks.py`, the vendor resolution in `vendor_index.py`.
 
 One document → one `vendor.invoice` (`_source_line` 0) and one `vendor.invoice_line` per
@@ -9,11 +9,14 @@ InvoiceLine / CreditNoteLine / IncludedSupplyChainTradeLineItem (`_source_line` 
 The vendor is resolved by matching the seller's identifiers against `vendors.csv` in the reference
 directory; without a reference directory the first seller identifier stands in as vendor_id.
 
-Parsing never raises on data. A file that is not a readable e-invoice (not XML, a DTD, not
-well-formed, another root element), a document whose header cannot be typed, or whose seller is not
-a known vendor, becomes one reject naming the file (its lines are not loaded); a line that cannot be
-typed becomes a reject of its own and the rest of the document still lands. Amounts are the
-document's own: credit notes keep positive amounts.
+Parsing never raises on data. One reject keeps the whole document out (its lines are not loaded)
+when the file is not a readable e-invoice (not XML, a DTD, not well-formed, another root element),
+its header cannot be typed, its seller is not a known vendor, or its money or identity is ambiguous
+or does not add up (a repeated element, an amount in another currency, a line amount against
+quantity × price, totals that disagree). The reject names the file, the rule, the element and values,
+and the invoice line where there is one (its `source_line`; 0 for the document). A line that cannot
+be typed becomes a reject of its own and the rest of the document still lands. Amounts are exact
+decimals, the document's own: credit notes keep positive amounts.
 """
 
 from __future__ import annotations
@@ -107,6 +110,23 @@ def _tax_total(root: ET.Element, syntax: Syntax, currency: str | None) -> tuple[
         return None, error
 
 
+def _third_party_payments(root: ET.Element, syntax: Syntax) -> tuple[list[dict[str, str]], list[FieldError]]:
+    """XRechnung extension BG-DEX-09 (type BT-DEX-001, amount BT-DEX-002, description BT-DEX-003)."""
+    payments: list[dict[str, str]] = []
+    errors: list[FieldError] = []
+    for element in root.findall(syntax.third_party_payments, NS) if syntax.third_party_payments else []:
+        text = text_of(element.find("cbc:PaidAmount", NS)) or ""
+        try:
+            amount = parse_decimal(text, "third_party_payment")
+        except FieldError as error:
+            errors.append(error)
+            continue
+        payment = {"type": text_of(element.find("cbc:ID", NS)), "amount": str(amount),
+                   "description": text_of(element.find("cbc:InstructionID", NS))}  # fmt: skip
+        payments.append({key: value for key, value in payment.items() if value is not None})
+    return payments, errors
+
+
 def header_from_xml(root: ET.Element, syntax: Syntax) -> tuple[dict[str, Any], list[FieldError]]:
     """The invoice-level values of a document (vendor_id not yet resolved) and any typing errors."""
     values, errors = _typed(root, syntax.header)
@@ -120,6 +140,9 @@ def header_from_xml(root: ET.Element, syntax: Syntax) -> tuple[dict[str, Any], l
     preceding = [text_of(element) for element in root.findall(syntax.header["preceding_invoice"][0][0], NS)]
     if len(preceding) > 1:
         raw["preceding_invoices"] = ";".join(text for text in preceding if text)
+    payments, payment_errors = _third_party_payments(root, syntax)
+    errors.extend(payment_errors)
+    raw["third_party_payments"] = payments or None
     values["raw"] = {key: value for key, value in raw.items() if value is not None}
     return values, errors
 

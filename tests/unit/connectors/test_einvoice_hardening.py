@@ -601,3 +601,50 @@ def test_outside_peppol_only_the_sign_of_a_correction_line_is_a_rule(write) -> N
     )
     document = cii([cii_line(1, "-2", "9.95", "19.90")], "19.90", customization=core)
     assert_quarantined(parse(write("cii-sign.xml", document)), "einvoice.line_amount_mismatch", 1)
+
+
+# --- XRechnung extension: third-party payments ------------------------------------------------------------
+
+
+def third_party(amount: str, kind: str = "Deposit", description: str = "Paid by the sponsor", currency: str = "EUR"):
+    """XRechnung BG-DEX-09: type (BT-DEX-001), amount (BT-DEX-002), description (BT-DEX-003)."""
+    return (
+        f"<cac:PrepaidPayment><cbc:ID>{kind}</cbc:ID>"
+        f'<cbc:PaidAmount currencyID="{currency}">{amount}</cbc:PaidAmount>'
+        f"<cbc:InstructionID>{description}</cbc:InstructionID></cac:PrepaidPayment>"
+    )
+
+
+def test_third_party_payments_are_part_of_the_amount_due_under_the_xrechnung_extension(write) -> None:
+    """BR-DEX-09: payable (BT-115) = tax inclusive − prepaid + rounding + Σ third-party payments (BT-DEX-002);
+    it replaces BR-CO-16, which rejected such a document."""
+    payments = third_party("50.00") + third_party("5.10", "Levy", "Chamber levy")
+    document = ubl(TWO_LINES, "119.90", prepaid="10.00", payable="165.00", tail=payments,
+                   customization=XRECHNUNG_EXTENSION)  # fmt: skip
+    result = parse(write("xrechnung-ext.xml", document))
+    assert result.rejects == []
+    (invoice,) = result.records[INVOICE]
+    raw = json.loads(invoice["raw"])
+    assert (raw["payable_amount"], raw["prepaid_amount"]) == ("165.00", "10.00")
+    assert raw["third_party_payments"] == [
+        {"type": "Deposit", "amount": "50.00", "description": "Paid by the sponsor"},
+        {"type": "Levy", "amount": "5.10", "description": "Chamber levy"},
+    ]
+    assert invoice["total_incl_tax"] == Decimal("119.90")  # what was billed is unchanged
+
+
+def test_third_party_payments_outside_the_extension_and_wrong_amounts_due_are_quarantined(write) -> None:
+    payments = third_party("50.00")
+    document = ubl(TWO_LINES, "119.90", payable="169.90", tail=payments)  # declares Peppol BIS, not the extension
+    reject = assert_quarantined(parse(write("peppol.xml", document)), "parse.totals_mismatch", 0, "BR-CO-16")
+    assert "XRechnung extension" in reject.message and "difference 50.00" in reject.message
+
+    document = ubl(TWO_LINES, "119.90", payable="160.00", tail=payments, customization=XRECHNUNG_EXTENSION)
+    reject = assert_quarantined(parse(write("wrong.xml", document)), "parse.totals_mismatch", 0, "BR-DEX-09")
+    assert "difference -9.90" in reject.message
+
+    document = ubl(TWO_LINES, "119.90", payable="169.90", tail=third_party("50.00", currency="USD"),
+                   customization=XRECHNUNG_EXTENSION)  # fmt: skip
+    assert_quarantined(parse(write("usd.xml", document)), "einvoice.currency_mismatch", 0, "cbc:PaidAmount", "USD")
+    document = ubl(TWO_LINES, "119.90", payable="169.90", tail=third_party("fifty"), customization=XRECHNUNG_EXTENSION)
+    assert only_reject(parse(write("fifty.xml", document))).value == "fifty"
