@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, NamedTuple
 
 from connectors.parsing import FieldError, parse_decimal
 from connectors.vendors.einvoice_syntax import Syntax
-from connectors.vendors.einvoice_xml import NS, DocumentError, first, text_of, unique, walk
+from connectors.vendors.einvoice_xml import NS, DocumentError, Located, first, text_of, unique, walk
 
 CENT = Decimal("0.01")
 # A line's net amount may differ from its exact quantity × price by this much: the net price is
@@ -129,20 +129,19 @@ def currency_mismatch(root: ET.Element, syntax: Syntax, lines: list[ET.Element])
     currency, tax_currency = _code(root, syntax.currency), _code(root, syntax.tax_currency)
     if currency is None:
         return None  # the missing invoice currency is the header's reject
-    others: list[tuple[ET.Element, str, int, str]] = []
-    for element, path, line in walk(root, lines):
-        attribute = element.get("currencyID")
-        if attribute is None or attribute.strip().upper() == currency:
+    others: list[tuple[Located, str]] = []
+    for node in walk(root, lines):
+        code = (node.element.get("currencyID") or currency).strip().upper()
+        if code == currency:
             continue
-        code = attribute.strip().upper()
-        if line == 0 and path == syntax.tax_total and code == tax_currency:
+        if code == tax_currency and node.line == 0 and node.path == syntax.tax_total:
             continue  # BT-111
-        others.append((element, path, line, code))
+        others.append((node, code))
     if not others:
         return None
-    element, path, line, code = others[0]
-    more = len(others) - 1
-    more = f" (and {more} more amount{'s' if more > 1 else ''} not in {currency})" if more else ""
+    (node, code), more = others[0], len(others) - 1
+    element, path, line = node.element, node.path, node.line
+    more_text = f" (and {more} more amount{'s' if more > 1 else ''} not in {currency})" if more else ""
     if line == 0 and path == syntax.tax_total:
         allowed = f"; the VAT accounting currency (BT-6) is {tax_currency or 'not given'}"
     else:
@@ -152,7 +151,7 @@ def currency_mismatch(root: ET.Element, syntax: Syntax, lines: list[ET.Element])
         "currency",
         code,
         f"{_where(line)}: {path} {text_of(element)!r} is in {code}, the document currency "
-        f"({element_name}) is {currency}{allowed}{more}",
+        f"({element_name}) is {currency}{allowed}{more_text}",
         line,
     )
 
@@ -220,9 +219,9 @@ def line_amount_mismatch(element: ET.Element, syntax: Syntax, line: int, binding
     except DocumentError as error:
         return error
     with localcontext() as context:
-        context.prec = 60
+        context.prec = 60  # exact for any MONEY values: at most 14 + 14 + 6 integer digits, 2 places
         computed = quantity * price / base + charges - allowances
-    rounded = computed.quantize(CENT, rounding=ROUND_HALF_UP)
+        rounded = computed.quantize(CENT, rounding=ROUND_HALF_UP)
     if binding:
         if declared == rounded or abs(declared - computed) <= LINE_SLACK:
             return None
@@ -254,9 +253,9 @@ def totals_mismatch(lines: list[dict[str, Any]], declared: str | None) -> Docume
     if declared is None or not lines:
         return None
     try:
-        expected = Decimal(declared.strip())
-    except (InvalidOperation, AttributeError):
-        return DocumentError("parse.invalid_number", "line_extension_total", declared, "line total is not a number")
+        expected = parse_decimal(declared, "line_extension_total")
+    except FieldError as error:
+        return DocumentError(error.rule, error.column, error.value, error.message)
     total = sum((line["line_amount"] for line in lines), Decimal(0))
     if total == expected:
         return None
@@ -281,9 +280,9 @@ def _amounts(raw: dict[str, Any]) -> dict[str, Decimal]:
         text = raw.get(name)
         if text is not None:
             try:
-                amounts[name] = Decimal(str(text).strip())
-            except InvalidOperation:
-                raise DocumentError("parse.invalid_number", name, text, f"{name} is not a number") from None
+                amounts[name] = parse_decimal(str(text), name)
+            except FieldError as error:
+                raise DocumentError(error.rule, error.column, error.value, error.message) from None
     return amounts
 
 

@@ -158,18 +158,43 @@ def prefixed(tag: str) -> str:
     return tag
 
 
-def walk(root: ET.Element, lines: list[ET.Element]) -> Iterator[tuple[ET.Element, str, int]]:
-    """Every element below the root with its path from the root (or from its invoice line) and the
-    1-based index of the invoice line it belongs to (0: the document level). Iterative, so a deeply
-    nested document cannot exhaust the stack."""
+_PATH_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class Located:
+    """An element with the invoice line it belongs to (0: the document level) and its parent there."""
+
+    element: ET.Element
+    line: int
+    parent: Located | None
+
+    @property
+    def path(self) -> str:
+        """The path from the root (or from its invoice line), e.g. `cac:LegalMonetaryTotal/cbc:PayableAmount`,
+        built on demand so a deeply nested document costs no more than its size (its last
+        `_PATH_DEPTH` steps, after `…`, when deeper)."""
+        names: list[str] = []
+        node: Located | None = self
+        while node is not None:
+            if len(names) == _PATH_DEPTH:
+                names.append("…")
+                break
+            names.append(prefixed(node.element.tag))
+            node = node.parent
+        return "/".join(reversed(names))
+
+
+def walk(root: ET.Element, lines: list[ET.Element]) -> Iterator[Located]:
+    """Every element below the root, located. Iterative, so deep nesting cannot exhaust the stack."""
     index = {id(line): number for number, line in enumerate(lines, start=1)}
-    stack: list[tuple[ET.Element, str, int]] = [(child, prefixed(child.tag), 0) for child in reversed(root)]
+    stack = [Located(child, 0, None) for child in reversed(root)]
     while stack:
-        element, path, line = stack.pop()
-        if id(element) in index:
-            line, path = index[id(element)], prefixed(element.tag)
-        yield element, path, line
-        stack.extend((child, f"{path}/{prefixed(child.tag)}", line) for child in reversed(element))
+        node = stack.pop()
+        if id(node.element) in index:
+            node = Located(node.element, index[id(node.element)], None)
+        yield node
+        stack.extend(Located(child, node.line, node) for child in reversed(node.element))
 
 
 def element_text(element: ET.Element) -> str:

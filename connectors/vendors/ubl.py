@@ -180,7 +180,7 @@ def _per_base_quantity(element: ET.Element, syntax: Syntax, values: dict[str, An
         raise FieldError("parse.invalid_number", "base_quantity", base_text, "base_quantity: is zero")
     raw["price_amount"] = str(values["unit_price"])
     raw["base_quantity"] = base_text
-    values["unit_price"] = unit_price(values["unit_price"], base)
+    values["unit_price"] = parse_decimal(format(unit_price(values["unit_price"], base), "f"), "unit_price")
     if values["unit_price"] * base != parse_decimal(raw["price_amount"]):
         raw["unit_price_rounded"] = True
 

@@ -648,3 +648,45 @@ def test_third_party_payments_outside_the_extension_and_wrong_amounts_due_are_qu
     assert_quarantined(parse(write("usd.xml", document)), "einvoice.currency_mismatch", 0, "cbc:PaidAmount", "USD")
     document = ubl(TWO_LINES, "119.90", payable="169.90", tail=third_party("fifty"), customization=XRECHNUNG_EXTENSION)
     assert only_reject(parse(write("fifty.xml", document))).value == "fifty"
+
+
+# --- never an exception ---------------------------------------------------------------------------------------
+
+
+EXTREMES = {  # name → (document, rule of its one reject)
+    "nan-line-total": (ubl(TWO_LINES, "119.90").replace(">119.90</cbc:LineExtensionAmount>", ">NaN</cbc:Line"
+                                                        "ExtensionAmount>"), "parse.invalid_number"),
+    "snan-payable": (ubl(TWO_LINES, "119.90").replace(">119.90</cbc:PayableAmount>", ">sNaN</cbc:PayableAmount>"),
+                     "parse.invalid_number"),
+    "infinite-amount": (ubl([ubl_line(1, amount="Infinity")], "19.90"), "parse.invalid_number"),
+    "huge-line": (ubl([ubl_line(1, "99999999999999", "99999999999999", "19.90",
+                                price_extra="<cbc:BaseQuantity>0.000001</cbc:BaseQuantity>")], "19.90"),
+                  "parse.invalid_number"),
+    "huge-product": (cii([cii_line(1, "-99999999999999", "99999999999999", "19.90")], "19.90"),
+                     "einvoice.line_amount_mismatch"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(EXTREMES))
+def test_extreme_numbers_are_rejects_not_exceptions(write, name: str) -> None:
+    document, rule = EXTREMES[name]
+    result = parse(write(f"{name}.xml", document))
+    assert result.rejects, result.records
+    assert {reject.rule for reject in result.rejects} == {rule}
+    assert all(reject.source_file == f"{name}.xml" for reject in result.rejects)
+
+
+def test_deep_nesting_is_walked_without_recursion(write) -> None:
+    """Elements nested deeper than Python's recursion limit: checked, and the reject shows what it can."""
+    depth = 5000
+    nested = "<cbc:Note>" * depth + "x" + "</cbc:Note>" * depth
+    result = parse(write("deep.xml", ubl([ubl_line(1, amount="lots", extra=nested)], "19.90")))
+    (reject,) = result.rejects
+    assert (reject.rule, reject.entity, reject.source_line) == ("parse.invalid_number", LINE, 1)
+    assert reject.record.startswith("<cac:InvoiceLine>")
+    usd = nested.replace("<cbc:Note>x", '<cbc:Note><cbc:Amount currencyID="USD">1</cbc:Amount>x', 1)
+    result = parse(write("deep-usd.xml", ubl([ubl_line(1, extra=usd)], "19.90")))
+    reject = assert_quarantined(
+        result, "einvoice.currency_mismatch", 1, "USD", "line 1: …/cbc:Note/", "/cbc:Note/cbc:Amount"
+    )
+    assert len(reject.message) < 400
