@@ -1,8 +1,9 @@
-"""invoices_xml on hostile or careless documents: DTDs in any encoding, a second currency or id,
-line amounts that are not quantity × price, and the XRechnung third-party payments extension.
+"""invoices_xml on hostile or careless documents: DTDs in any encoding, unreadable files, extreme
+numbers, deep nesting, a second currency, a second id or total.
 
-Every document here is written by the test; each problem quarantines the whole document with one
-reject naming the file, the rule, the element or values, and the invoice line where there is one.
+Every document here is written by the test (`einvoice_documents.py`); each problem quarantines the
+whole document with one reject naming the file, the rule, the element or values, and the invoice line
+where there is one. Line arithmetic and the XRechnung extension: test_einvoice_arithmetic.py.
 """
 
 from __future__ import annotations
@@ -13,145 +14,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from connectors.base import ParseContext, Reject
-from connectors.vendors.ubl import InvoicesXmlParser
-
-INVOICE, LINE = "vendor.invoice", "vendor.invoice_line"
-PEPPOL = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
-XRECHNUNG_EXTENSION = (
-    "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
-    "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_3.0"
+from einvoice_documents import (
+    INVOICE,
+    LINE,
+    TWO_LINES,
+    assert_quarantined,
+    cii,
+    cii_line,
+    only_reject,
+    parse,
+    ubl,
+    ubl_line,
 )
-
-
-def parse(path: Path):
-    return InvoicesXmlParser().parse(path, ParseContext())
-
-
-def only_reject(result) -> Reject:
-    assert INVOICE not in result.records and LINE not in result.records, result.records
-    (reject,) = result.rejects
-    return reject
-
-
-# --- documents ----------------------------------------------------------------------------------------
-
-
-def ubl_line(
-    number: int,
-    quantity: str = "2",
-    price: str = "9.95",
-    amount: str = "19.90",
-    *,
-    currency: str = "EUR",
-    extra: str = "",
-    price_extra: str = "",
-    tag: str = "InvoiceLine",
-    quantity_tag: str = "InvoicedQuantity",
-) -> str:
-    return (
-        f"<cac:{tag}><cbc:ID>{number}</cbc:ID>"
-        f'<cbc:{quantity_tag} unitCode="C62">{quantity}</cbc:{quantity_tag}>'
-        f'<cbc:LineExtensionAmount currencyID="{currency}">{amount}</cbc:LineExtensionAmount>{extra}'
-        "<cac:Item><cbc:Name>Fire safety (ILT)</cbc:Name></cac:Item>"
-        f'<cac:Price><cbc:PriceAmount currencyID="EUR">{price}</cbc:PriceAmount>{price_extra}</cac:Price>'
-        f"</cac:{tag}>"
-    )
-
-
-def ubl(
-    lines: list[str],
-    line_total: str,
-    *,
-    tax: str = "0.00",
-    prepaid: str | None = None,
-    payable: str | None = None,
-    head: str = "",
-    tail: str = "",
-    customization: str = PEPPOL,
-    root: str = "Invoice",
-) -> str:
-    """A UBL invoice whose totals agree with `line_total` and `tax` unless told otherwise."""
-    excl = Decimal(line_total)
-    incl = excl + Decimal(tax)
-    due = Decimal(payable) if payable is not None else incl - Decimal(prepaid or 0)
-    prepaid_xml = f'<cbc:PrepaidAmount currencyID="EUR">{prepaid}</cbc:PrepaidAmount>' if prepaid else ""
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<{root} xmlns="urn:oasis:names:specification:ubl:schema:xsd:{root}-2" '
-        'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
-        'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
-        f"<cbc:CustomizationID>{customization}</cbc:CustomizationID>"
-        "<cbc:ID>INV-1</cbc:ID><cbc:IssueDate>2024-03-31</cbc:IssueDate>"
-        f"<cbc:{root}TypeCode>{381 if root == 'CreditNote' else 380}</cbc:{root}TypeCode>"
-        f"<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>{head}"
-        "<cac:AccountingSupplierParty><cac:Party>"
-        '<cbc:EndpointID schemeID="0088">7300010000001</cbc:EndpointID>'
-        "</cac:Party></cac:AccountingSupplierParty>"
-        f'<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">{tax}</cbc:TaxAmount></cac:TaxTotal>{tail}'
-        "<cac:LegalMonetaryTotal>"
-        f'<cbc:LineExtensionAmount currencyID="EUR">{line_total}</cbc:LineExtensionAmount>'
-        f'<cbc:TaxExclusiveAmount currencyID="EUR">{excl}</cbc:TaxExclusiveAmount>'
-        f'<cbc:TaxInclusiveAmount currencyID="EUR">{incl}</cbc:TaxInclusiveAmount>{prepaid_xml}'
-        f'<cbc:PayableAmount currencyID="EUR">{due}</cbc:PayableAmount>'
-        f"</cac:LegalMonetaryTotal>{''.join(lines)}</{root}>"
-    )
-
-
-def cii_line(
-    number: int, quantity: str, price: str, amount: str, currency: str | None = None, settlement: str = ""
-) -> str:
-    attribute = f' currencyID="{currency}"' if currency else ""
-    return (
-        "<ram:IncludedSupplyChainTradeLineItem>"
-        f"<ram:AssociatedDocumentLineDocument><ram:LineID>{number}</ram:LineID></ram:AssociatedDocumentLineDocument>"
-        "<ram:SpecifiedTradeProduct><ram:Name>Fire safety</ram:Name></ram:SpecifiedTradeProduct>"
-        "<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice>"
-        f"<ram:ChargeAmount>{price}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
-        "<ram:SpecifiedLineTradeDelivery>"
-        f'<ram:BilledQuantity unitCode="C62">{quantity}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>'
-        f"<ram:SpecifiedLineTradeSettlement>{settlement}<ram:SpecifiedTradeSettlementLineMonetarySummation>"
-        f"<ram:LineTotalAmount{attribute}>{amount}</ram:LineTotalAmount>"
-        "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
-        "</ram:IncludedSupplyChainTradeLineItem>"
-    )
-
-
-def cii(
-    lines: list[str], line_total: str, *, document: str = "", settlement: str = "", customization: str | None = None
-) -> str:
-    """A CII invoice (no tax) whose totals equal `line_total`; no specification identifier unless given."""
-    context = (
-        "<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter>"
-        f"<ram:ID>{customization}</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>"
-        if customization
-        else ""
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
-        'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
-        'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">'
-        f"{context}<rsm:ExchangedDocument><ram:ID>CII-1</ram:ID>{document}<ram:TypeCode>380</ram:TypeCode>"
-        '<ram:IssueDateTime><udt:DateTimeString format="102">20240405</udt:DateTimeString></ram:IssueDateTime>'
-        f"</rsm:ExchangedDocument><rsm:SupplyChainTradeTransaction>{''.join(lines)}"
-        "<ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty>"
-        '<ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">NL809163160B01</ram:ID></ram:SpecifiedTaxRegistration>'
-        "</ram:SellerTradeParty></ram:ApplicableHeaderTradeAgreement>"
-        f"<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>{settlement}"
-        "<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
-        f"<ram:LineTotalAmount>{line_total}</ram:LineTotalAmount>"
-        f"<ram:TaxBasisTotalAmount>{line_total}</ram:TaxBasisTotalAmount>"
-        '<ram:TaxTotalAmount currencyID="EUR">0.00</ram:TaxTotalAmount>'
-        f"<ram:GrandTotalAmount>{line_total}</ram:GrandTotalAmount>"
-        f"<ram:DuePayableAmount>{line_total}</ram:DuePayableAmount>"
-        "</ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement>"
-        "</rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"
-    )
-
-
-TWO_LINES = [ubl_line(1), ubl_line(2, "1", "100.00", "100.00")]
 
 
 def test_the_documents_written_here_load_as_they_are(write) -> None:
@@ -277,15 +151,49 @@ def test_unreadable_documents_are_rejects_not_exceptions(tmp_path: Path, name: s
     assert name in reject.message
 
 
+# --- never an exception ---------------------------------------------------------------------------------------
+
+
+EXTREMES = {  # name → (document, rule of its one reject)
+    "nan-line-total": (ubl(TWO_LINES, "119.90").replace(">119.90</cbc:LineExtensionAmount>", ">NaN</cbc:Line"
+                                                        "ExtensionAmount>"), "parse.invalid_number"),
+    "snan-payable": (ubl(TWO_LINES, "119.90").replace(">119.90</cbc:PayableAmount>", ">sNaN</cbc:PayableAmount>"),
+                     "parse.invalid_number"),
+    "infinite-amount": (ubl([ubl_line(1, amount="Infinity")], "19.90"), "parse.invalid_number"),
+    "huge-line": (ubl([ubl_line(1, "99999999999999", "99999999999999", "19.90",
+                                price_extra="<cbc:BaseQuantity>0.000001</cbc:BaseQuantity>")], "19.90"),
+                  "parse.invalid_number"),
+    "huge-product": (cii([cii_line(1, "-99999999999999", "99999999999999", "19.90")], "19.90"),
+                     "einvoice.line_amount_mismatch"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(EXTREMES))
+def test_extreme_numbers_are_rejects_not_exceptions(write, name: str) -> None:
+    document, rule = EXTREMES[name]
+    result = parse(write(f"{name}.xml", document))
+    assert result.rejects, result.records
+    assert {reject.rule for reject in result.rejects} == {rule}
+    assert all(reject.source_file == f"{name}.xml" for reject in result.rejects)
+
+
+def test_deep_nesting_is_walked_without_recursion(write) -> None:
+    """Elements nested deeper than Python's recursion limit: checked, and the reject shows what it can."""
+    depth = 5000
+    nested = "<cbc:Note>" * depth + "x" + "</cbc:Note>" * depth
+    result = parse(write("deep.xml", ubl([ubl_line(1, amount="lots", extra=nested)], "19.90")))
+    (reject,) = result.rejects
+    assert (reject.rule, reject.entity, reject.source_line) == ("parse.invalid_number", LINE, 1)
+    assert reject.record.startswith("<cac:InvoiceLine>")
+    usd = nested.replace("<cbc:Note>x", '<cbc:Note><cbc:Amount currencyID="USD">1</cbc:Amount>x', 1)
+    result = parse(write("deep-usd.xml", ubl([ubl_line(1, extra=usd)], "19.90")))
+    reject = assert_quarantined(
+        result, "einvoice.currency_mismatch", 1, "USD", "line 1: …/cbc:Note/", "/cbc:Note/cbc:Amount"
+    )
+    assert len(reject.message) < 400
+
+
 # --- one currency per document ----------------------------------------------------------------------------
-
-
-def assert_quarantined(result, rule: str, line: int, *fragments: str) -> Reject:
-    reject = only_reject(result)
-    assert (reject.rule, reject.entity, reject.source_line) == (rule, INVOICE, line), reject.message
-    for fragment in fragments:
-        assert fragment in reject.message, (fragment, reject.message)
-    return reject
 
 
 def test_a_second_document_currency_quarantines_the_document(write) -> None:
@@ -475,218 +383,3 @@ def test_a_due_date_repeated_in_each_payment_means_must_agree(write) -> None:
     document = ubl(lines, "19.90", root="CreditNote", tail=means("2024-04-30", "2024-06-30"))
     reject = assert_quarantined(parse(write("differ.xml", document)), "einvoice.duplicate_element", 0)
     assert (reject.column_name, reject.value) == ("due_date", "2024-04-30;2024-06-30")
-
-
-# --- a line's amount is its quantity × price -----------------------------------------------------------------
-
-
-def test_a_cii_line_whose_amount_has_the_wrong_sign_quarantines_the_document(write) -> None:
-    """Quantity −2 at 9.95 with amount +19.90 was accepted (over-quantity logic could be fooled)."""
-    document = cii([cii_line(1, "-2", "9.95", "19.90")], "19.90")
-    reject = assert_quarantined(
-        parse(write("sign.xml", document)),
-        "einvoice.line_amount_mismatch",
-        1,
-        "line 1",
-        "19.90",
-        "-19.90",
-        "difference 39.80",
-    )
-    assert (reject.column_name, reject.value, reject.source_file) == ("line_amount", "19.90", "sign.xml")
-
-
-def test_a_ubl_line_whose_amount_is_not_quantity_times_price_quarantines_the_document(write) -> None:
-    """Under Peppol BIS (the documents here declare it) the calculation is a rule: PEPPOL-EN16931-R120."""
-    lines = [ubl_line(1), ubl_line(2, "3", "100.00", "200.00")]
-    assert_quarantined(
-        parse(write("ubl.xml", ubl(lines, "219.90"))), "einvoice.line_amount_mismatch", 2, "300.00", "-100.00"
-    )
-
-
-def test_negative_quantity_corrections_and_credit_notes_are_legitimate(write) -> None:
-    lines = [ubl_line(1, "5", "9.95", "49.75"), ubl_line(2, "-2", "9.95", "-19.90")]
-    result = parse(write("correction.xml", ubl(lines, "29.85")))
-    assert result.rejects == []
-    assert [line["quantity"] for line in result.records[LINE]] == [Decimal("5"), Decimal("-2")]
-    credit = [ubl_line(1, "2", "9.95", "19.90", tag="CreditNoteLine", quantity_tag="CreditedQuantity")]
-    assert parse(write("credit.xml", ubl(credit, "19.90", root="CreditNote"))).rejects == []
-    assert parse(write("cii.xml", cii([cii_line(1, "-2", "9.95", "-19.90")], "-19.90"))).rejects == []
-
-
-def ubl_allowance_charge(charge: bool, amount: str) -> str:
-    return (
-        f"<cac:AllowanceCharge><cbc:ChargeIndicator>{str(charge).lower()}</cbc:ChargeIndicator>"
-        f'<cbc:Amount currencyID="EUR">{amount}</cbc:Amount></cac:AllowanceCharge>'
-    )
-
-
-def cii_allowance_charge(charge: bool, amount: str) -> str:
-    return (
-        "<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator>"
-        f"<udt:Indicator>{str(charge).lower()}</udt:Indicator></ram:ChargeIndicator>"
-        f"<ram:ActualAmount>{amount}</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>"
-    )
-
-
-def test_line_charges_and_allowances_and_the_price_base_quantity_count(write) -> None:
-    """BT-131 = BT-129 × (BT-146 ÷ BT-149) + Σ BT-141 − Σ BT-136."""
-    extra = ubl_allowance_charge(True, "5.00") + ubl_allowance_charge(False, "2.00")
-    per_two = "<cbc:BaseQuantity>2</cbc:BaseQuantity>"
-    lines = [ubl_line(1, "3", "10.00", "33.00", extra=extra), ubl_line(2, "10", "200", "1000.00", price_extra=per_two)]
-    assert parse(write("ok.xml", ubl(lines, "1033.00"))).rejects == []
-
-    lines = [ubl_line(1, "3", "10.00", "30.00", extra=extra), lines[1]]
-    assert_quarantined(
-        parse(write("charges.xml", ubl(lines, "1030.00"))),
-        "einvoice.line_amount_mismatch",
-        1,
-        "charges 5.00",
-        "allowances 2.00",
-        "33.00",
-    )
-    lines = [ubl_line(1, "10", "200", "2000.00", price_extra=per_two)]
-    assert_quarantined(
-        parse(write("base.xml", ubl(lines, "2000.00"))), "einvoice.line_amount_mismatch", 1, "base quantity 2"
-    )
-
-    settlement = cii_allowance_charge(False, "0.90")
-    document = cii([cii_line(1, "2", "9.95", "19.00", settlement=settlement)], "19.00", customization=PEPPOL)
-    assert parse(write("cii-ok.xml", document)).rejects == []
-    document = cii([cii_line(1, "2", "9.95", "19.90", settlement=settlement)], "19.90", customization=PEPPOL)
-    assert_quarantined(parse(write("cii.xml", document)), "einvoice.line_amount_mismatch", 1, "allowances 0.90")
-
-
-def test_line_amounts_are_rounded_to_the_cent_as_the_standard_allows(write) -> None:
-    """3 × 0.333 = 0.999 is billed 1.00 (BR-DEC-23: two decimals); 1.10 is not a rounding."""
-    assert parse(write("ok.xml", ubl([ubl_line(1, "3", "0.333", "1.00")], "1.00"))).rejects == []
-    assert_quarantined(
-        parse(write("off.xml", ubl([ubl_line(1, "3", "0.333", "1.10")], "1.10"))),
-        "einvoice.line_amount_mismatch",
-        1,
-        "1.00",
-        "difference 0.10",
-    )
-
-
-def test_an_unreadable_line_allowance_quarantines_the_document(write) -> None:
-    extra = ubl_allowance_charge(False, "lots")
-    result = parse(write("allowance.xml", ubl([ubl_line(1, extra=extra)], "19.90")))
-    reject = assert_quarantined(result, "parse.invalid_number", 1, "allowance/charge 1")
-    assert reject.value == "lots"
-    extra = ubl_allowance_charge(False, "1.00").replace(">false<", ">maybe<")
-    result = parse(write("indicator.xml", ubl([ubl_line(1, extra=extra)], "19.90")))
-    assert assert_quarantined(result, "parse.invalid_value", 1).value == "maybe"
-
-
-def test_outside_peppol_only_the_sign_of_a_correction_line_is_a_rule(write) -> None:
-    """EN 16931's core rules do not make the line calculation a rule (CEN's own examples bill 2 × 800.00 as
-    800.00, and a return as quantity 6 with amount −109.98): such documents load; a negative quantity
-    billed as a positive amount does not, whatever the specification."""
-    core = "urn:cen.eu:en16931:2017"
-    lines = [ubl_line(1), ubl_line(2, "3", "100.00", "200.00"), ubl_line(3, "6", "18.33", "-109.98")]
-    result = parse(write("cen.xml", ubl(lines, "109.92", customization=core)))
-    assert result.rejects == []
-    assert [line["line_amount"] for line in result.records[LINE]] == [
-        Decimal("19.90"),
-        Decimal("200.00"),
-        Decimal("-109.98"),
-    ]
-    lines = [ubl_line(1), ubl_line(2, "-2", "9.95", "19.90")]
-    assert_quarantined(
-        parse(write("cen-sign.xml", ubl(lines, "39.80", customization=core))),
-        "einvoice.line_amount_mismatch",
-        2,
-        "-19.90",
-        "negative quantity",
-    )
-    document = cii([cii_line(1, "-2", "9.95", "19.90")], "19.90", customization=core)
-    assert_quarantined(parse(write("cii-sign.xml", document)), "einvoice.line_amount_mismatch", 1)
-
-
-# --- XRechnung extension: third-party payments ------------------------------------------------------------
-
-
-def third_party(amount: str, kind: str = "Deposit", description: str = "Paid by the sponsor", currency: str = "EUR"):
-    """XRechnung BG-DEX-09: type (BT-DEX-001), amount (BT-DEX-002), description (BT-DEX-003)."""
-    return (
-        f"<cac:PrepaidPayment><cbc:ID>{kind}</cbc:ID>"
-        f'<cbc:PaidAmount currencyID="{currency}">{amount}</cbc:PaidAmount>'
-        f"<cbc:InstructionID>{description}</cbc:InstructionID></cac:PrepaidPayment>"
-    )
-
-
-def test_third_party_payments_are_part_of_the_amount_due_under_the_xrechnung_extension(write) -> None:
-    """BR-DEX-09: payable (BT-115) = tax inclusive − prepaid + rounding + Σ third-party payments (BT-DEX-002);
-    it replaces BR-CO-16, which rejected such a document."""
-    payments = third_party("50.00") + third_party("5.10", "Levy", "Chamber levy")
-    document = ubl(TWO_LINES, "119.90", prepaid="10.00", payable="165.00", tail=payments,
-                   customization=XRECHNUNG_EXTENSION)  # fmt: skip
-    result = parse(write("xrechnung-ext.xml", document))
-    assert result.rejects == []
-    (invoice,) = result.records[INVOICE]
-    raw = json.loads(invoice["raw"])
-    assert (raw["payable_amount"], raw["prepaid_amount"]) == ("165.00", "10.00")
-    assert raw["third_party_payments"] == [
-        {"type": "Deposit", "amount": "50.00", "description": "Paid by the sponsor"},
-        {"type": "Levy", "amount": "5.10", "description": "Chamber levy"},
-    ]
-    assert invoice["total_incl_tax"] == Decimal("119.90")  # what was billed is unchanged
-
-
-def test_third_party_payments_outside_the_extension_and_wrong_amounts_due_are_quarantined(write) -> None:
-    payments = third_party("50.00")
-    document = ubl(TWO_LINES, "119.90", payable="169.90", tail=payments)  # declares Peppol BIS, not the extension
-    reject = assert_quarantined(parse(write("peppol.xml", document)), "parse.totals_mismatch", 0, "BR-CO-16")
-    assert "XRechnung extension" in reject.message and "difference 50.00" in reject.message
-
-    document = ubl(TWO_LINES, "119.90", payable="160.00", tail=payments, customization=XRECHNUNG_EXTENSION)
-    reject = assert_quarantined(parse(write("wrong.xml", document)), "parse.totals_mismatch", 0, "BR-DEX-09")
-    assert "difference -9.90" in reject.message
-
-    document = ubl(TWO_LINES, "119.90", payable="169.90", tail=third_party("50.00", currency="USD"),
-                   customization=XRECHNUNG_EXTENSION)  # fmt: skip
-    assert_quarantined(parse(write("usd.xml", document)), "einvoice.currency_mismatch", 0, "cbc:PaidAmount", "USD")
-    document = ubl(TWO_LINES, "119.90", payable="169.90", tail=third_party("fifty"), customization=XRECHNUNG_EXTENSION)
-    assert only_reject(parse(write("fifty.xml", document))).value == "fifty"
-
-
-# --- never an exception ---------------------------------------------------------------------------------------
-
-
-EXTREMES = {  # name → (document, rule of its one reject)
-    "nan-line-total": (ubl(TWO_LINES, "119.90").replace(">119.90</cbc:LineExtensionAmount>", ">NaN</cbc:Line"
-                                                        "ExtensionAmount>"), "parse.invalid_number"),
-    "snan-payable": (ubl(TWO_LINES, "119.90").replace(">119.90</cbc:PayableAmount>", ">sNaN</cbc:PayableAmount>"),
-                     "parse.invalid_number"),
-    "infinite-amount": (ubl([ubl_line(1, amount="Infinity")], "19.90"), "parse.invalid_number"),
-    "huge-line": (ubl([ubl_line(1, "99999999999999", "99999999999999", "19.90",
-                                price_extra="<cbc:BaseQuantity>0.000001</cbc:BaseQuantity>")], "19.90"),
-                  "parse.invalid_number"),
-    "huge-product": (cii([cii_line(1, "-99999999999999", "99999999999999", "19.90")], "19.90"),
-                     "einvoice.line_amount_mismatch"),
-}  # fmt: skip
-
-
-@pytest.mark.parametrize("name", list(EXTREMES))
-def test_extreme_numbers_are_rejects_not_exceptions(write, name: str) -> None:
-    document, rule = EXTREMES[name]
-    result = parse(write(f"{name}.xml", document))
-    assert result.rejects, result.records
-    assert {reject.rule for reject in result.rejects} == {rule}
-    assert all(reject.source_file == f"{name}.xml" for reject in result.rejects)
-
-
-def test_deep_nesting_is_walked_without_recursion(write) -> None:
-    """Elements nested deeper than Python's recursion limit: checked, and the reject shows what it can."""
-    depth = 5000
-    nested = "<cbc:Note>" * depth + "x" + "</cbc:Note>" * depth
-    result = parse(write("deep.xml", ubl([ubl_line(1, amount="lots", extra=nested)], "19.90")))
-    (reject,) = result.rejects
-    assert (reject.rule, reject.entity, reject.source_line) == ("parse.invalid_number", LINE, 1)
-    assert reject.record.startswith("<cac:InvoiceLine>")
-    usd = nested.replace("<cbc:Note>x", '<cbc:Note><cbc:Amount currencyID="USD">1</cbc:Amount>x', 1)
-    result = parse(write("deep-usd.xml", ubl([ubl_line(1, extra=usd)], "19.90")))
-    reject = assert_quarantined(
-        result, "einvoice.currency_mismatch", 1, "USD", "line 1: …/cbc:Note/", "/cbc:Note/cbc:Amount"
-    )
-    assert len(reject.message) < 400
