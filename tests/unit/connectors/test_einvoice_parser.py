@@ -426,12 +426,19 @@ def test_cii_credit_note_with_learners(write, reference: ParseContext) -> None:
 
 
 def test_unreadable_documents(write, reference: ParseContext) -> None:
-    with pytest.raises(SourceError, match="notes.xml: not an XML document"):
-        parse(write("notes.xml", "vendor_id,invoice_number\n"), reference)
-    with pytest.raises(SourceError, match="dtd.xml: XML with a DTD"):
-        parse(write("dtd.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'), reference)
-    with pytest.raises(SourceError, match="order.xml: root element .*Order is not"):
-        parse(write("order.xml", '<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>'), reference)
+    """Not XML, a DTD, another root: one reject naming the file, never an exception."""
+    for name, text, rule in [
+        ("notes.xml", "vendor_id,invoice_number\n", "parse.not_xml"),
+        ("dtd.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "parse.forbidden_dtd"),
+        (
+            "order.xml",
+            '<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>',
+            "parse.unsupported_document",
+        ),
+    ]:
+        (reject,) = parse(write(name, text), reference).rejects
+        assert (reject.rule, reject.source_file, reject.source_line) == (rule, name, 0)
+        assert reject.message.startswith(f"{name}: ")
 
     truncated = ubl_invoice(ubl_line("1"))[:-40]
     result = parse(write("cut.xml", truncated), reference)
