@@ -50,10 +50,8 @@ from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, reference_columns, ware
 from warehouse.dbt import DBT_PROJECT_DIR, dbt_env
 
 SPARK_DIR_ENV = "TRAINOPS_SPARK_DIR"
-MANIFEST_COLUMNS = (
-    "load_id string, source string, kind string, connector_version string, entities map<string, bigint>, "
-    "rejects bigint, raw_rows bigint, checksum string, started_at timestamp, finished_at timestamp"
-)
+# The manifest's columns as Spark's from_json reads them (a DDL schema string), from connectors/landing.py.
+MANIFEST_COLUMNS = ", ".join(f"{field.name} {warehouse_type(field.type, SPARK_TYPES)}" for field in landing.MANIFEST)
 
 
 class SparkTargetError(RuntimeError):
@@ -120,7 +118,7 @@ def raw_table_statements(config: Config) -> list[str]:
     parquet("quarantine.validation_rejects", f"{home}/quarantine/*.parquet")
 
     # Each manifest.json is one (pretty-printed) JSON document: read whole, then parsed.
-    names = ", ".join(f"manifest.{field.name}" for field in RAW_TABLES["landing.manifests"])
+    names = ", ".join(f"manifest.{field.name}" for field in landing.MANIFEST)
     if any((home / "landing").glob("*/*/manifest.json")):
         statements.append(
             f"create or replace view raw_landing.manifests as select {names} from (select from_json(cast(content as "
