@@ -47,7 +47,7 @@ import yaml
 from connectors import landing, schemas
 from pipeline.config import Config, load_config
 from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, reference_columns, warehouse_type
-from warehouse.dbt import DBT_PROJECT_DIR, dbt_env
+from warehouse.dbt import DBT_PROJECT_DIR, dbt_env, dbt_vars
 
 SPARK_DIR_ENV = "TRAINOPS_SPARK_DIR"
 # The manifest's columns as Spark's from_json reads them (a DDL schema string), from connectors/landing.py.
@@ -222,8 +222,7 @@ def build(config: Config, as_of: date, directory: Path | None = None, select: st
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(target_path),
-        "--vars", json.dumps({"as_of": as_of.isoformat(), "business_timezone": config.timezone,
-                              "due_soon_days": config.due_soon_days}),
+        "--vars", json.dumps(dbt_vars(config, as_of)),
     ]  # fmt: skip
     if select:
         command += ["--select", select]
