@@ -108,3 +108,14 @@ def test_iso_4217_list_is_three_upper_case_letters_and_holds_the_usual_currencie
 def seed_rows(name: str) -> list[dict[str, str]]:
     with (DBT / "seeds" / f"{name}.csv").open(newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_the_pricing_models_seed_has_one_row_per_pricing_model():
+    rows = seed_rows("pricing_models")
+    assert [row["pricing_model"] for row in rows] == list(vocabulary.PRICING_MODELS)
+    assert all(row["expectation_level"] in ("line", "vendor_period") for row in rows)
+
+
+def test_the_retainer_periods_seed_is_the_vocabulary():
+    rows = seed_rows("retainer_periods")
+    assert {row["retainer_period"]: int(row["period_months"]) for row in rows} == vocabulary.RETAINER_PERIOD_MONTHS
