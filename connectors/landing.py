@@ -35,6 +35,25 @@ CONNECTOR_VERSION = "0.1.0"
 REJECTS_FILE = "_rejects.parquet"
 MANIFEST_FILE = "manifest.json"
 
+# The manifest as the warehouses read it (``raw_landing.manifests``; warehouse/catalogue.py, the Spark
+# view and the dbt source's DuckDB reader derive from or are tested against it). ``manifest.json``
+# holds these fields and ``unit`` (what the load covers, as its connector describes it: kept in the
+# file, not tabulated).
+MANIFEST = pa.schema(
+    [
+        ("load_id", pa.string()),
+        ("source", pa.string()),
+        ("kind", pa.string()),
+        ("connector_version", pa.string()),
+        ("entities", pa.map_(pa.string(), pa.int64())),  # entity → rows landed
+        ("rejects", pa.int64()),  # parse rejects
+        ("raw_rows", pa.int64()),  # landed rows + parse rejects
+        ("checksum", pa.string()),  # sha256 of the entity files
+        ("started_at", schemas.TS),
+        ("finished_at", schemas.TS),
+    ]
+)
+
 
 def new_load_id(source: str, now: datetime | None = None) -> str:
     """Sortable by time, unique per source: ``20261128T184501123456Z-hr``."""

@@ -1,5 +1,5 @@
 """Canonical entities (docs/data-model.md) as Arrow schemas: the contract between connectors, landing,
-validation and dbt staging.
+validation and dbt staging. The values a column may take are in ``connectors/vocabulary.py``.
 
 Every landed row also carries the metadata columns of ``METADATA`` so any figure in a mart can be
 traced back to the file and line (or request and page) it came from.
@@ -25,7 +25,7 @@ ENTITIES: dict[str, pa.Schema] = {
         [
             ("employee_id", pa.string()),
             ("email", pa.string()),
-            ("status", pa.string()),  # active / leave / terminated
+            ("status", pa.string()),  # vocabulary.EMPLOYEE_STATUSES
             ("hire_date", pa.date32()),
             ("termination_date", pa.date32()),
             ("given_name", pa.string()),
@@ -49,7 +49,7 @@ ENTITIES: dict[str, pa.Schema] = {
             ("learner_ref", pa.string()),  # email / employee_id / account:<homePage>|<name>
             ("course_ref", pa.string()),
             ("activity_id", pa.string()),  # full activity IRI when the source is xAPI
-            ("verb", pa.string()),  # completed / passed / failed / attempted / voided / …
+            ("verb", pa.string()),  # short xAPI verb name (vocabulary.KNOWN_VERBS; others are warned about)
             ("occurred_at", TS),  # xAPI timestamp
             ("stored_at", TS),  # xAPI stored
             ("success", pa.bool_()),
@@ -67,12 +67,12 @@ ENTITIES: dict[str, pa.Schema] = {
             ("session_id", pa.string()),
             ("course_ref", pa.string()),
             ("vendor_id", pa.string()),
-            ("modality", pa.string()),  # ilt / vilt / self_paced
+            ("modality", pa.string()),  # vocabulary.SESSION_MODALITIES
             ("starts_at", TS),
             ("ends_at", TS),
             ("capacity", pa.int64()),
             ("location", pa.string()),
-            ("status", pa.string()),  # scheduled / delivered / cancelled_by_vendor / cancelled_by_client
+            ("status", pa.string()),  # vocabulary.SESSION_STATUSES
             ("raw", pa.string()),
         ]
     ),
@@ -80,7 +80,7 @@ ENTITIES: dict[str, pa.Schema] = {
         [
             ("session_id", pa.string()),
             ("learner_ref", pa.string()),
-            ("status", pa.string()),  # booked / attended / no_show / cancelled
+            ("status", pa.string()),  # vocabulary.BOOKING_STATUSES
             ("booked_at", TS),
             ("updated_at", TS),
             ("raw", pa.string()),
@@ -90,7 +90,7 @@ ENTITIES: dict[str, pa.Schema] = {
         [
             ("vendor_id", pa.string()),
             ("invoice_number", pa.string()),
-            ("document_type", pa.string()),  # invoice / credit_note
+            ("document_type", pa.string()),  # vocabulary.DOCUMENT_TYPES
             ("issue_date", pa.date32()),
             ("due_date", pa.date32()),
             ("currency", pa.string()),
@@ -144,7 +144,7 @@ QUARANTINE = pa.schema(
         ("_source_line", pa.int64()),
         ("entity", pa.string()),
         ("rule", pa.string()),  # e.g. `parse.invalid_date`, `expect_column_values_to_be_in_set`
-        ("severity", pa.string()),  # critical / error / warning
+        ("severity", pa.string()),  # vocabulary.SEVERITIES
         ("column_name", pa.string()),
         ("value", pa.string()),  # the offending value, as text
         ("message", pa.string()),

@@ -31,6 +31,16 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors import schemas
+from connectors.vocabulary import (
+    BOOKING_STATUSES,
+    DOCUMENT_TYPES,
+    EMPLOYEE_STATUSES,
+    INVOICE_CURRENCIES,
+    KNOWN_VERBS,
+    SESSION_MODALITIES,
+    SESSION_STATUSES,
+    SEVERITIES,
+)
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -38,8 +48,6 @@ if TYPE_CHECKING:
 
 # Telemetry off before Great Expectations is first imported (lazily, below and in runner.py).
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
-
-SEVERITIES = ("critical", "error", "warning")
 
 # Short entity names: the prefix of every rule name.
 SHORT_NAMES: dict[str, str] = {
@@ -50,69 +58,6 @@ SHORT_NAMES: dict[str, str] = {
     "vendor.invoice": "invoice",
     "vendor.invoice_line": "invoice_line",
 }
-
-EMPLOYEE_STATUSES = ("active", "leave", "terminated")
-SESSION_MODALITIES = ("ilt", "vilt", "self_paced")
-SESSION_STATUSES = ("scheduled", "delivered", "cancelled_by_vendor", "cancelled_by_client")
-BOOKING_STATUSES = ("booked", "attended", "no_show", "cancelled")
-DOCUMENT_TYPES = ("invoice", "credit_note")
-
-# xAPI verbs as canonical short names: the ADL vocabulary (adlnet.gov/expapi/verbs), the cmi5 verbs,
-# and what LMS exports use. An unknown verb is a warning: the record stays, and a verb that counts
-# for compliance (completed/passed) is always in the list.
-KNOWN_VERBS = (
-    # cmi5 "defined" verbs
-    "launched",
-    "initialized",
-    "completed",
-    "passed",
-    "failed",
-    "abandoned",
-    "waived",
-    "terminated",
-    "satisfied",
-    # ADL vocabulary
-    "answered",
-    "asked",
-    "attempted",
-    "attended",
-    "commented",
-    "exited",
-    "experienced",
-    "imported",
-    "interacted",
-    "mastered",
-    "preferred",
-    "progressed",
-    "registered",
-    "responded",
-    "resumed",
-    "scored",
-    "shared",
-    "suspended",
-    "voided",
-    # LMS exports
-    "unregistered",
-    "enrolled",
-    "viewed",
-)
-
-# ISO 4217 List One: the active alphabetic codes (currencies, funds and the X-codes), 2025 edition
-# (XCG replaced ANG, ZWG replaced ZWL, SLE replaced SLL, VED is Venezuela's digital bolívar).
-ISO_4217_ACTIVE: frozenset[str] = frozenset(
-    """
-    AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN
-    BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
-    FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS
-    KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK
-    MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR
-    SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH
-    UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD
-    XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG
-    """.split()  # noqa: SIM905 — a table of codes reads better than 180 quoted strings
-)
-# What an invoice may be in: the list without the testing and "no currency" codes.
-INVOICE_CURRENCIES: frozenset[str] = ISO_4217_ACTIVE - {"XTS", "XXX"}
 
 EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 EARLIEST_HIRE = datetime(1900, 1, 1, tzinfo=UTC)
@@ -153,35 +98,34 @@ DERIVED: dict[str, tuple[DerivedColumn, ...]] = {
 }
 
 
-def _meta(entity: str, severity: str, name: str) -> dict[str, str]:
-    if severity not in SEVERITIES:
-        raise ValueError(f"severity {severity!r} is not one of {SEVERITIES}")
-    return {"severity": severity, "rule": f"{SHORT_NAMES[entity]}.{name}"}
+@dataclass(frozen=True)
+class _Rules:
+    """The expectation builders of one entity's suite: each names its rule ``<entity-short>.<name>``
+    and sets its severity."""
 
+    entity: str
 
-def _unique_key(entity: str) -> gx.expectations.Expectation:
-    """Rows sharing a natural key within one load (docs/data-model.md): every copy is quarantined, since which
-    one is right cannot be told here."""
-    import great_expectations as gx
+    def meta(self, severity: str, name: str) -> dict[str, str]:
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity {severity!r} is not one of {SEVERITIES}")
+        return {"severity": severity, "rule": f"{SHORT_NAMES[self.entity]}.{name}"}
 
-    # Unique within one source file: a load may batch several files, and a later file (say, the next
-    # bookings export) legitimately restates a key; staging keeps the last one.
-    key = schemas.KEYS[entity]
-    meta = _meta(entity, "error", "key_unique")
-    description = f"the key ({', '.join(key)}) is not unique within its file"
-    column_list = ["_source_file", *key]
-    return gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=column_list, meta=meta, description=description)
+    def unique_key(self) -> gx.expectations.Expectation:
+        """Rows sharing a natural key within one file (docs/data-model.md): every copy is
+        quarantined, since which one is right cannot be told here."""
+        import great_expectations as gx
 
-
-def _expectations(entity: str) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
-
-    E = gx.expectations
-
-    def m(severity: str, name: str) -> dict[str, str]:
-        return _meta(entity, severity, name)
+        # Unique within one source file: a load may batch several files, and a later file (say, the
+        # next bookings export) legitimately restates a key; staging keeps the last one.
+        key = schemas.KEYS[self.entity]
+        return gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["_source_file", *key],
+            meta=self.meta("error", "key_unique"),
+            description=f"the key ({', '.join(key)}) is not unique within its file",
+        )
 
     def in_set(
+        self,
         column: str,
         values: tuple[str, ...] | frozenset[str],
         name: str,
@@ -189,115 +133,132 @@ def _expectations(entity: str) -> list[gx.expectations.Expectation]:
         severity: str = "error",
         description: str | None = None,
     ) -> gx.expectations.Expectation:
-        return E.ExpectColumnValuesToBeInSet(
+        import great_expectations as gx
+
+        return gx.expectations.ExpectColumnValuesToBeInSet(
             column=column,
             value_set=sorted(values),
-            meta=m(severity, name),
+            meta=self.meta(severity, name),
             description=description or f"{column} is not one of {', '.join(values)}",
         )
 
-    def not_before(column_a: str, column_b: str, name: str) -> gx.expectations.Expectation:
-        return E.ExpectColumnPairValuesAToBeGreaterThanB(
+    def between(self, column: str, name: str, description: str, **bounds: Any) -> gx.expectations.Expectation:
+        import great_expectations as gx
+
+        return gx.expectations.ExpectColumnValuesToBeBetween(
+            column=column, meta=self.meta("error", name), description=description, **bounds
+        )
+
+    def not_before(
+        self, column_a: str, column_b: str, name: str, description: str | None = None
+    ) -> gx.expectations.Expectation:
+        """``column_a`` >= ``column_b`` where both are set."""
+        import great_expectations as gx
+
+        return gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=column_a,
             column_B=column_b,
             or_equal=True,
             ignore_row_if="either_value_is_missing",
-            meta=m("error", name),
-            description=f"{column_a} is before {column_b}",
+            meta=self.meta("error", name),
+            description=description or f"{column_a} is before {column_b}",
         )
 
-    if entity == "hris.employee":
-        return [
-            _unique_key(entity),
-            in_set("status", EMPLOYEE_STATUSES, "status_accepted"),
-            E.ExpectColumnValuesToMatchRegex(
-                column="email",
-                regex=EMAIL_REGEX,
-                # A warning, not an error: the employee still exists and still owes training; the
-                # address only fails to match learners, which dbt reports as unresolved.
-                meta=m("warning", "email_format"),
-                description="email does not look like an email address",
-            ),
-            E.ExpectColumnValuesToBeBetween(
-                column="hire_date",
-                min_value=EARLIEST_HIRE,
-                meta=m("error", "hire_date_not_before_1900"),
-                description="hire_date is before 1900",
-            ),
-            E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=f"{HELPER_PREFIX}hire_date_limit",
-                column_B="hire_date",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                meta=m("error", "hire_date_within_year_of_snapshot"),
-                description="hire_date is more than a year after the snapshot date",
-            ),
-            not_before("termination_date", "hire_date", "termination_not_before_hire"),
-        ]
-    if entity == "lms.learning_record":
-        return [
-            _unique_key(entity),
-            in_set(
-                "verb",
-                KNOWN_VERBS,
-                "verb_known",
-                severity="warning",
-                description="verb is not a known xAPI/cmi5 verb",
-            ),
-            E.ExpectColumnValuesToBeBetween(
-                column="score_scaled",
-                min_value=-1,
-                max_value=1,
-                meta=m("error", "score_scaled_range"),
-                description="score_scaled is outside -1..1",
-            ),
-            E.ExpectColumnValuesToBeBetween(
-                column="occurred_at",
-                min_value=EARLIEST_LEARNING,
-                max_value={"$PARAMETER": LATEST_PLAUSIBLE_AT},
-                meta=m("error", "occurred_at_plausible"),
-                description="occurred_at is in the future or before 1990",
-            ),
-        ]
-    if entity == "lms.session":
-        return [
-            _unique_key(entity),
-            in_set("modality", SESSION_MODALITIES, "modality_accepted"),
-            in_set("status", SESSION_STATUSES, "status_accepted"),
-            E.ExpectColumnValuesToBeBetween(
-                column="capacity",
-                min_value=0,
-                max_value=MAX_CAPACITY,
-                strict_min=True,
-                strict_max=True,
-                meta=m("error", "capacity_range"),
-                description=f"capacity is not between 1 and {MAX_CAPACITY - 1}",
-            ),
-            not_before("ends_at", "starts_at", "ends_not_before_start"),
-        ]
-    if entity == "lms.booking":
-        return [
-            _unique_key(entity),
-            in_set("status", BOOKING_STATUSES, "status_accepted"),
-        ]
-    if entity == "vendor.invoice":
-        return [
-            _unique_key(entity),
-            in_set("document_type", DOCUMENT_TYPES, "document_type_accepted"),
-            in_set(
-                "currency",
-                INVOICE_CURRENCIES,
-                "currency_iso4217",
-                description="currency is not an active ISO 4217 code (3 upper-case letters)",
-            ),
-            not_before("period_end", "period_start", "period_end_not_before_start"),
-        ]
-    if entity == "vendor.invoice_line":
-        return [
-            _unique_key(entity),
-            not_before("period_end", "period_start", "period_end_not_before_start"),
-        ]
-    raise KeyError(f"no expectation suite for entity {entity!r}")
+
+def _employee(rules: _Rules) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    return [
+        rules.in_set("status", EMPLOYEE_STATUSES, "status_accepted"),
+        gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="email",
+            regex=EMAIL_REGEX,
+            # A warning, not an error: the employee still exists and still owes training; the
+            # address only fails to match learners, which dbt reports as unresolved.
+            meta=rules.meta("warning", "email_format"),
+            description="email does not look like an email address",
+        ),
+        rules.between("hire_date", "hire_date_not_before_1900", "hire_date is before 1900", min_value=EARLIEST_HIRE),
+        rules.not_before(
+            f"{HELPER_PREFIX}hire_date_limit",
+            "hire_date",
+            "hire_date_within_year_of_snapshot",
+            "hire_date is more than a year after the snapshot date",
+        ),
+        rules.not_before("termination_date", "hire_date", "termination_not_before_hire"),
+    ]
+
+
+def _learning_record(rules: _Rules) -> list[gx.expectations.Expectation]:
+    return [
+        rules.in_set(
+            "verb", KNOWN_VERBS, "verb_known", severity="warning", description="verb is not a known xAPI/cmi5 verb"
+        ),
+        rules.between("score_scaled", "score_scaled_range", "score_scaled is outside -1..1", min_value=-1, max_value=1),
+        rules.between(
+            "occurred_at",
+            "occurred_at_plausible",
+            "occurred_at is in the future or before 1990",
+            min_value=EARLIEST_LEARNING,
+            max_value={"$PARAMETER": LATEST_PLAUSIBLE_AT},
+        ),
+    ]
+
+
+def _session(rules: _Rules) -> list[gx.expectations.Expectation]:
+    return [
+        rules.in_set("modality", SESSION_MODALITIES, "modality_accepted"),
+        rules.in_set("status", SESSION_STATUSES, "status_accepted"),
+        rules.between(
+            "capacity",
+            "capacity_range",
+            f"capacity is not between 1 and {MAX_CAPACITY - 1}",
+            min_value=0,
+            max_value=MAX_CAPACITY,
+            strict_min=True,
+            strict_max=True,
+        ),
+        rules.not_before("ends_at", "starts_at", "ends_not_before_start"),
+    ]
+
+
+def _booking(rules: _Rules) -> list[gx.expectations.Expectation]:
+    return [rules.in_set("status", BOOKING_STATUSES, "status_accepted")]
+
+
+def _invoice(rules: _Rules) -> list[gx.expectations.Expectation]:
+    return [
+        rules.in_set("document_type", DOCUMENT_TYPES, "document_type_accepted"),
+        rules.in_set(
+            "currency",
+            INVOICE_CURRENCIES,
+            "currency_iso4217",
+            description="currency is not an active ISO 4217 code (3 upper-case letters)",
+        ),
+        rules.not_before("period_end", "period_start", "period_end_not_before_start"),
+    ]
+
+
+def _invoice_line(rules: _Rules) -> list[gx.expectations.Expectation]:
+    return [rules.not_before("period_end", "period_start", "period_end_not_before_start")]
+
+
+# Each entity's contract rules, after the natural key (which every suite checks first).
+_SUITES: dict[str, Callable[[_Rules], list[gx.expectations.Expectation]]] = {
+    "hris.employee": _employee,
+    "lms.learning_record": _learning_record,
+    "lms.session": _session,
+    "lms.booking": _booking,
+    "vendor.invoice": _invoice,
+    "vendor.invoice_line": _invoice_line,
+}
+
+
+def _expectations(entity: str) -> list[gx.expectations.Expectation]:
+    if entity not in _SUITES:
+        raise KeyError(f"no expectation suite for entity {entity!r}")
+    rules = _Rules(entity)
+    return [rules.unique_key(), *_SUITES[entity](rules)]
 
 
 def build_suite(entity: str) -> gx.ExpectationSuite:

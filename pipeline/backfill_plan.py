@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from connectors import landing
 from connectors.files import FileDropConnector
 from pipeline import steps
 from pipeline.backfill_progress import read_progress
+from pipeline.compliance_window import HistoryWindow, history_window
 from pipeline.config import Config, ConfigError, Source
-from warehouse.dbt import DBT_PROJECT_DIR
 
 DEFAULT_CHUNK_DAYS = 7
 _DATED_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
@@ -174,17 +172,12 @@ def _mode(config: Config, source: Source) -> str:
 # -- dbt vars for the range ------------------------------------------------------------------------
 
 
-def history_vars(start: date, as_of: date) -> dict[str, Any]:
+def history_vars(start: date, as_of: date, window: HistoryWindow | None = None) -> dict[str, Any]:
     """Widen the compliance history (``fct_compliance_history``) to the backfill's start when it
-    begins before the project's default window (``compliance_history_months`` before as_of's month)."""
-    try:
-        project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-        months = int((project.get("vars") or {}).get("compliance_history_months", 24))
-    except (OSError, ValueError, TypeError, yaml.YAMLError):
-        months = 24
-    index = as_of.year * 12 + as_of.month - 1 - months
-    default_start = date(index // 12, index % 12 + 1, 1)
-    return {"compliance_history_start": start.isoformat()} if start < default_start else {}
+    begins before the build's window (``window``, default ``history_window(as_of)``)."""
+    window = window or history_window(as_of)
+    widened = window.widened(start)
+    return {"compliance_history_start": widened.start.isoformat()} if widened != window else {}
 
 
 def describe_plan(config: Config, plan: Plan) -> dict[str, Any]:

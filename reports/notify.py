@@ -18,13 +18,15 @@ from urllib.parse import urlsplit
 
 import requests
 
+from connectors.http import HttpClient, HttpError, RetryPolicy, redact
 from pipeline.config import Config
 
 log = logging.getLogger("trainops.notify")
-_HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "requests")
 
-TIMEOUT = (5, 10)  # connect, read seconds
-ATTEMPTS = 2
+# The shared HTTP layer (connectors/http.py) with a webhook's budget: a page is worth two tries and
+# a few seconds, never a night's run.
+CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 10.0  # seconds
+RETRY = RetryPolicy(attempts=2, backoff=1.0, backoff_max=2.0, retry_after_max=10.0)
 
 
 def should_notify(record: dict[str, Any]) -> bool:
@@ -50,7 +52,7 @@ def message(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def notify(config: Config, record: dict[str, Any], *, session: Any = requests) -> bool:
+def notify(config: Config, record: dict[str, Any], *, session: requests.Session | None = None) -> bool:
     """Post the run's outcome if it is worth a page; True when the webhook accepted it."""
     if not config.notify_webhook_env or not should_notify(record):
         return False
@@ -58,49 +60,40 @@ def notify(config: Config, record: dict[str, Any], *, session: Any = requests) -
     if not url:
         log.warning("notify_webhook_env names %s, which is not set: no notification sent", config.notify_webhook_env)
         return False
-    payload = {"text": message(record)}
-    problem = ""
-    with _redacted(url):
-        for _ in range(ATTEMPTS):
-            try:
-                response = session.post(url, json=payload, timeout=TIMEOUT)
-            except requests.RequestException as exc:
-                problem = type(exc).__name__  # the exception text would name the URL
-                continue
-            if response.status_code < 300:
-                return True
-            problem = f"HTTP {response.status_code}"
-            if response.status_code < 500 and response.status_code != 429:
-                break
-    log.warning("the webhook in %s did not accept the notification (%s)", config.notify_webhook_env, problem)
-    return False
+    try:
+        with _redacted_client(url, session) as client:
+            client.request("POST", url, json_body={"text": message(record)})
+    except HttpError as exc:  # already redacted: the URL and its path show as ***
+        log.warning("the webhook in %s did not accept the notification (%s)", config.notify_webhook_env, exc)
+        return False
+    return True
 
 
 class _Redact(logging.Filter):
-    def __init__(self, secrets: list[str]):
-        super().__init__()
-        self.secrets = [secret for secret in secrets if secret and secret != "/"]
+    """The HTTP layer's own log lines name the request path, which for a webhook is its token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = message
-        for secret in self.secrets:
-            cleaned = cleaned.replace(secret, "***")
+        cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
 
 
 @contextmanager
-def _redacted(url: str) -> Iterator[None]:
-    """urllib3 logs each request line at DEBUG: keep the webhook's URL (its token) out of them."""
+def _redacted_client(url: str, session: requests.Session | None) -> Iterator[HttpClient]:
+    """An ``HttpClient`` holding the webhook's URL and path as secrets: the shared layer redacts them
+    from its errors and from urllib3's lines, and ``_Redact`` from its own."""
     parts = urlsplit(url)
-    guard = _Redact([url, parts.path + (f"?{parts.query}" if parts.query else ""), parts.path])
-    loggers = [logging.getLogger(name) for name in _HTTP_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(guard)
+    secrets = [url, parts.path + (f"?{parts.query}" if parts.query else ""), parts.path]
+    guard = _Redact()
+    http_log = logging.getLogger("trainops.http")
+    http_log.addFilter(guard)
     try:
-        yield
+        with HttpClient(
+            "notify", secrets=secrets, retry=RETRY, session=session,
+            connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+        ) as client:  # fmt: skip
+            yield client
     finally:
-        for logger in loggers:
-            logger.removeFilter(guard)
+        http_log.removeFilter(guard)

@@ -5,12 +5,12 @@ each engine's column types. ``warehouse/postgres_target.py`` copies into these t
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pyarrow as pa
+import yaml
 
-from connectors import schemas
+from connectors import landing, schemas
 
 REFERENCE_SOURCES = Path(__file__).resolve().parent.parent / "dbt/models/staging/reference/_reference__sources.yml"
 
@@ -18,29 +18,16 @@ RAW_TABLES: dict[str, pa.Schema] = {
     **{entity: schemas.full_schema(entity) for entity in schemas.ENTITIES},
     "quarantine.parse_rejects": schemas.QUARANTINE,
     "quarantine.validation_rejects": schemas.QUARANTINE,
-    "landing.manifests": pa.schema(
-        [
-            ("load_id", pa.string()),
-            ("source", pa.string()),
-            ("kind", pa.string()),
-            ("connector_version", pa.string()),
-            ("entities", pa.string()),  # JSON object entity → rows (jsonb below)
-            ("rejects", pa.int64()),
-            ("raw_rows", pa.int64()),
-            ("checksum", pa.string()),
-            ("started_at", pa.timestamp("us", tz="UTC")),
-            ("finished_at", pa.timestamp("us", tz="UTC")),
-        ]
-    ),
+    "landing.manifests": landing.MANIFEST,
 }
 
 
-# Arrow → column types of a warehouse, one table per engine (flows/spark.py has Spark's); ``decimal``
-# and ``list`` are templates.
+# Arrow → column types of a warehouse, one table per engine; ``decimal``, ``list`` and ``map`` are
+# templates (a Postgres map is ``jsonb``).
 POSTGRES_TYPES = {
     "engine": "Postgres", "string": "text", "int64": "bigint", "integer": "integer", "boolean": "boolean",
     "floating": "double precision", "decimal": "numeric({precision}, {scale})", "date": "date",
-    "timestamp_tz": "timestamptz", "timestamp": "timestamp", "list": "{item}[]",
+    "timestamp_tz": "timestamptz", "timestamp": "timestamp", "list": "{item}[]", "map": "jsonb",
 }  # fmt: skip
 
 
@@ -48,6 +35,7 @@ SPARK_TYPES = {
     "engine": "Spark", "string": "string", "int64": "bigint", "integer": "int", "boolean": "boolean",
     "floating": "double", "decimal": "decimal({precision}, {scale})", "date": "date",
     "timestamp_tz": "timestamp", "timestamp": "timestamp_ntz", "list": "array<{item}>",
+    "map": "map<{key}, {item}>",
 }  # fmt: skip
 
 
@@ -71,15 +59,15 @@ def warehouse_type(arrow_type: pa.DataType, types: dict[str, str]) -> str:
         return types["timestamp_tz"] if arrow_type.tz else types["timestamp"]
     if pa.types.is_list(arrow_type):
         return types["list"].format(item=warehouse_type(arrow_type.value_type, types))
+    if pa.types.is_map(arrow_type):
+        key, item = warehouse_type(arrow_type.key_type, types), warehouse_type(arrow_type.item_type, types)
+        return types["map"].format(key=key, item=item)
     raise TypeError(f"no {types['engine']} type for Arrow {arrow_type}")
 
 
 def reference_columns() -> dict[str, list[str]]:
-    """Each reference CSV's expected columns, read from the dbt source definitions (their zero-row
-    skeletons: ``cast(null as varchar) as <column>``), so the YAML stays the one list."""
-    text = REFERENCE_SOURCES.read_text()
-    tables: dict[str, list[str]] = {}
-    for block in re.split(r"\n\s+- name: ", text)[1:]:
-        name = block.split("\n", 1)[0].strip()
-        tables[name] = re.findall(r"cast\(null as varchar\) as (\w+)", block)
-    return {name: columns for name, columns in tables.items() if columns}
+    """Each reference CSV's columns, as its dbt source declares them (``columns`` of the tables of
+    source ``reference``): the one list, which dbt's DuckDB reader (macro ``reference_rows``) uses too."""
+    document = yaml.safe_load(REFERENCE_SOURCES.read_text())
+    [source] = [source for source in document["sources"] if source["name"] == "reference"]
+    return {table["name"]: [column["name"] for column in table.get("columns") or []] for table in source["tables"]}

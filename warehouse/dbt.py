@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.testhooks import pause_point
+from pipeline.compliance_window import history_window
 from pipeline.config import Config
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
@@ -62,20 +63,26 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def dbt_vars(config: Config, as_of: date) -> dict[str, Any]:
+    """The vars of every dbt build: the as-of date, the business timezone, the due-soon days and the
+    compliance history window (pipeline/compliance_window.py), which dbt only reads."""
+    return {
+        "as_of": as_of.isoformat(),
+        "business_timezone": config.timezone,
+        "due_soon_days": config.due_soon_days,
+        **history_window(as_of).dbt_vars(),
+    }
+
+
 def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> BuildResult:
     """``dbt build`` (models and tests) into a fresh DuckDB file; published marts are untouched.
 
-    ``extra_vars`` adds dbt vars (a backfill widens the compliance history to its range)."""
+    ``extra_vars`` overrides dbt vars (a backfill widens the compliance history to its range)."""
     release_memory()
     config.warehouse.mkdir(parents=True, exist_ok=True)
     build_db = config.warehouse / f"build-{run_id}.duckdb"
     target_path = config.warehouse / "dbt" / run_id
-    dbt_vars = {
-        "as_of": as_of.isoformat(),
-        "business_timezone": config.timezone,
-        "due_soon_days": config.due_soon_days,
-        **(extra_vars or {}),
-    }
+    build_vars = {**dbt_vars(config, as_of), **(extra_vars or {})}
     env = dbt_env(config, build_db)
     if config.target != "duckdb":  # build the published schemas beside the live ones (flows/postgres.py)
         from warehouse.postgres_target import BUILD_SUFFIX
@@ -89,7 +96,7 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(target_path),
-        "--vars", json.dumps(dbt_vars),
+        "--vars", json.dumps(build_vars),
     ]  # fmt: skip
     if os.environ.get(UNIT_TESTS_ENV) != "1":
         command += ["--exclude-resource-type", "unit_test"]

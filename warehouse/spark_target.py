@@ -47,13 +47,11 @@ import yaml
 from connectors import landing, schemas
 from pipeline.config import Config, load_config
 from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, reference_columns, warehouse_type
-from warehouse.dbt import DBT_PROJECT_DIR, dbt_env
+from warehouse.dbt import DBT_PROJECT_DIR, dbt_env, dbt_vars
 
 SPARK_DIR_ENV = "TRAINOPS_SPARK_DIR"
-MANIFEST_COLUMNS = (
-    "load_id string, source string, kind string, connector_version string, entities map<string, bigint>, "
-    "rejects bigint, raw_rows bigint, checksum string, started_at timestamp, finished_at timestamp"
-)
+# The manifest's columns as Spark's from_json reads them (a DDL schema string), from connectors/landing.py.
+MANIFEST_COLUMNS = ", ".join(f"{field.name} {warehouse_type(field.type, SPARK_TYPES)}" for field in landing.MANIFEST)
 
 
 class SparkTargetError(RuntimeError):
@@ -120,7 +118,7 @@ def raw_table_statements(config: Config) -> list[str]:
     parquet("quarantine.validation_rejects", f"{home}/quarantine/*.parquet")
 
     # Each manifest.json is one (pretty-printed) JSON document: read whole, then parsed.
-    names = ", ".join(f"manifest.{field.name}" for field in RAW_TABLES["landing.manifests"])
+    names = ", ".join(f"manifest.{field.name}" for field in landing.MANIFEST)
     if any((home / "landing").glob("*/*/manifest.json")):
         statements.append(
             f"create or replace view raw_landing.manifests as select {names} from (select from_json(cast(content as "
@@ -224,8 +222,7 @@ def build(config: Config, as_of: date, directory: Path | None = None, select: st
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(target_path),
-        "--vars", json.dumps({"as_of": as_of.isoformat(), "business_timezone": config.timezone,
-                              "due_soon_days": config.due_soon_days}),
+        "--vars", json.dumps(dbt_vars(config, as_of)),
     ]  # fmt: skip
     if select:
         command += ["--select", select]

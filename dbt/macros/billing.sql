@@ -1,13 +1,12 @@
 {#- Billing helpers (docs/semantics.md). -#}
 
-{#- Months in a contract's billing period: retainer_period monthly (default) / quarterly / yearly;
-    per_learner contracts are reported by month. -#}
-{% macro billing_period_months(pricing_model, retainer_period) -%}
-    case
-        when {{ pricing_model }} = 'per_learner' then 1
-        when {{ retainer_period }} in ('quarter', 'quarterly') then 3
-        when {{ retainer_period }} in ('year', 'yearly', 'annual', 'annually') then 12
-        else 1
+{#- The contract price that seed pricing_models names (service_line_price / other_line_price):
+    `relation`'s per_learner_rate, retainer_fee or overage_rate. -#}
+{% macro contract_price(price_name, relation) -%}
+    case {{ price_name }}
+        when 'per_learner_rate' then {{ relation }}.per_learner_rate
+        when 'retainer_fee' then {{ relation }}.retainer_fee
+        when 'overage_rate' then {{ relation }}.overage_rate
     end
 {%- endmacro %}
 

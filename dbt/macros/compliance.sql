@@ -1,8 +1,30 @@
 {#- Compliance history helpers (models/intermediate/compliance). -#}
 
-{#- How many candidate dates the compliance spine generates (an upper bound; the model filters
-    exactly). Known at compile time, so the spine is a plain dbt.generate_series on any engine. -#}
-{% macro compliance_spine_length(grain) -%}
+{#- The compliance history window as trainops passes it on every build (pipeline/compliance_window.py):
+    var compliance_history_start (ISO date) and var compliance_history_grain (month or day). dbt only
+    reads it; a build without it stops here rather than guess a window (docs and parse do not need it). -#}
+{% macro compliance_history_window() -%}
+    {%- set start = var('compliance_history_start', '') | string | trim | replace('None', '') -%}
+    {%- set grain = var('compliance_history_grain', '') | string | trim | lower | replace('none', '') -%}
+    {%- if grain and grain not in ('month', 'day') -%}
+        {{ exceptions.raise_compiler_error(
+            "var compliance_history_grain must be 'month' or 'day', not '" ~ grain ~ "'") }}
+    {%- endif -%}
+    {%- if execute and (not start or not grain) and flags.WHICH not in ('generate', 'parse', 'list', 'ls') -%}
+        {{ exceptions.raise_compiler_error(
+            "vars compliance_history_start and compliance_history_grain are not set: trainops passes them on "
+            ~ "every build; by hand, add --vars '{compliance_history_start: YYYY-MM-DD, compliance_history_grain: month}'") }}
+    {%- endif -%}
+    {{ return({'start': start, 'grain': grain or 'month'}) }}
+{%- endmacro %}
+
+{#- How many candidate dates the compliance spine generates from the window's start to as_of (an upper
+    bound; the model filters exactly). Known at compile time, so the spine is a plain
+    dbt.generate_series on any engine. -#}
+{% macro compliance_spine_length(window) -%}
+    {%- if not window.start -%}
+        {{ return(1) }}
+    {%- endif -%}
     {%- set as_of_text = var('as_of', '') | string | trim -%}
     {%- if as_of_text and as_of_text != 'None' -%}
         {%- set as_of = modules.datetime.date.fromisoformat(as_of_text) -%}
@@ -10,14 +32,8 @@
         {#- today in any timezone is at most tomorrow in UTC -#}
         {%- set as_of = modules.datetime.date.today() + modules.datetime.timedelta(days=1) -%}
     {%- endif -%}
-    {%- set start_text = var('compliance_history_start', '') | string | trim -%}
-    {%- if start_text and start_text != 'None' -%}
-        {%- set start = modules.datetime.date.fromisoformat(start_text) -%}
-    {%- else -%}
-        {%- set index = as_of.year * 12 + as_of.month - 1 - (var('compliance_history_months', 24) | int) -%}
-        {%- set start = modules.datetime.date(index // 12, index % 12 + 1, 1) -%}
-    {%- endif -%}
-    {%- if grain == 'month' -%}
+    {%- set start = modules.datetime.date.fromisoformat(window.start) -%}
+    {%- if window.grain == 'month' -%}
         {%- set length = (as_of.year * 12 + as_of.month) - (start.year * 12 + start.month) + 1 -%}
     {%- else -%}
         {%- set length = (as_of - start).days + 1 -%}

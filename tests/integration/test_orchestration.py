@@ -371,11 +371,26 @@ def test_a_webhook_that_refuses_never_fails_the_run_nor_leaks_its_url(tmp_path, 
     config = load_config(write_config(tmp_path, "notify_webhook_env: TRAINOPS_SLACK\n"))
     record = {"flow": "backfill", "run_id": "R8", "as_of": "2026-11-28", "status": "failed", "error": "boom"}
     assert notify.notify(config, record) is False
+    assert len(httpserver.log) == 1  # a refusal is final
     monkeypatch.setenv("TRAINOPS_SLACK", "http://127.0.0.1:9/services/T0/B0/sEcReTtOkEn")  # nothing listens
     assert notify.notify(config, record) is False
     ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug"))  # not the fake's
-    assert "TRAINOPS_SLACK" in ours and "HTTP 404" in ours and "ConnectionError" in ours
-    assert "sEcReTtOkEn" not in ours
+    assert "TRAINOPS_SLACK" in ours and "HTTP 404" in ours and "connection refused" in ours
+    assert "retry 1 of 1" in ours  # the unreachable webhook was tried twice
+    assert "sEcReTtOkEn" not in ours and "/services/" not in ours
+
+
+def test_a_webhook_that_is_down_is_tried_twice_and_never_fails_the_run(tmp_path, httpserver, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("TRAINOPS_SLACK", httpserver.url_for(TOKEN_PATH) + "?token=qUeRyToKeN")
+    httpserver.expect_request(TOKEN_PATH).respond_with_data("busy", status=503)
+    config = load_config(write_config(tmp_path, "notify_webhook_env: TRAINOPS_SLACK\n"))
+    record = {"flow": "nightly-sync", "run_id": "R9", "as_of": "2026-11-28", "status": "failed", "error": "boom"}
+    assert notify.notify(config, record) is False
+    assert len(httpserver.log) == notify.RETRY.attempts == 2
+    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug"))
+    assert "HTTP 503" in ours and "gave up after 2 attempts" in ours
+    assert "sEcReTtOkEn" not in ours and "qUeRyToKeN" not in ours
 
 
 # -- status ----------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 {#- The billing periods of every vendor contract (docs/semantics.md: retainer and hybrid expectations are
     per vendor-period). Periods are anchored on the contract's valid_from and step by its
-    retainer_period: monthly (the default, and always for per_learner contracts, whose periods
-    are reporting months), quarterly (3 months) or yearly (12). Period n starts at
+    retainer_period (seed retainer_periods: monthly by default, quarterly 3 months, yearly 12)
+    when its pricing model has a period fee (seed pricing_models); otherwise (per_learner) they
+    are reporting months. Period n starts at
     valid_from + n × period months (computed from valid_from each time, so a contract starting on
     the 31st does not drift to the 28th) and ends the day before period n + 1, or on valid_to
     when that comes first (a period cut short is still a whole period: no pro-rating). Periods
@@ -11,6 +12,14 @@ with recursive
 
 contracts as (
     select * from {{ ref('stg_reference__vendor_contracts') }}
+),
+
+pricing_models as (
+    select * from {{ ref('pricing_models') }}
+),
+
+retainer_periods as (
+    select * from {{ ref('retainer_periods') }}
 ),
 
 lines as (
@@ -34,7 +43,10 @@ contract_windows as (
         contracts.contract_id,
         contracts.valid_from,
         contracts.valid_to,
-        {{ billing_period_months('contracts.pricing_model', 'contracts.retainer_period') }} as period_months,
+        case
+            when pricing_models.has_period_fee then coalesce(retainer_periods.period_months, 1)
+            else 1
+        end as period_months,
         case
             when contracts.valid_to is not null
                 and contracts.valid_to < greatest(parameters.as_of_date, coalesce(last_service.last_service_date, parameters.as_of_date))
@@ -45,6 +57,10 @@ contract_windows as (
     cross join parameters
     left join last_service
         on contracts.vendor_id = last_service.vendor_id
+    left join pricing_models
+        on contracts.pricing_model = pricing_models.pricing_model
+    left join retainer_periods
+        on contracts.retainer_period = retainer_periods.retainer_period
     where contracts.valid_from is not null
 ),
 

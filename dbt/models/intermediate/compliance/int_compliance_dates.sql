@@ -1,14 +1,10 @@
 {#- The dates compliance is evaluated on (docs/semantics.md history): every month-end of the history
-    window before D plus D itself (var compliance_history_grain = 'month', the default), or every
-    day from the window's start to D ('day'). The window starts at var compliance_history_start,
-    or else on the first day of the month compliance_history_months before D's month. -#}
-{%- set grain = var('compliance_history_grain', 'month') | string | trim | lower -%}
-{%- if grain not in ('month', 'day') -%}
-    {{ exceptions.raise_compiler_error(
-        "var compliance_history_grain must be 'month' or 'day', not '" ~ grain ~ "'") }}
-{%- endif -%}
-{%- set series_length = compliance_spine_length(grain) -%}
-{%- set history_start = var('compliance_history_start', '') | string | trim | replace('None', '') -%}
+    window before D plus D itself (var compliance_history_grain = 'month'), or every day from the
+    window's start to D ('day'). The window starts at var compliance_history_start; trainops sets
+    both vars on every build (pipeline/compliance_window.py owns the window). -#}
+{%- set window = compliance_history_window() -%}
+{%- set grain = window.grain -%}
+{%- set series_length = compliance_spine_length(window) -%}
 
 with
 
@@ -19,12 +15,7 @@ employees as (
 parameters as (
     select
         as_of_date,
-        {%- if history_start %}
-        {{ dbt.cast(dbt.string_literal(history_start), 'date') }} as history_start_date
-        {%- else %}
-        {{ add_months(dbt.cast(dbt.date_trunc('month', 'as_of_date'), 'date'),
-                      - (var('compliance_history_months', 24) | int)) }} as history_start_date
-        {%- endif %}
+        {{ dbt.cast(dbt.string_literal(window.start), 'date') }} as history_start_date
     from (select {{ as_of_date() }} as as_of_date) as run
 ),
 

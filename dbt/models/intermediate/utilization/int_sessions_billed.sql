@@ -1,7 +1,7 @@
 {#- What each session cost, as its vendor billed it (for cost per attendee). Only lines whose
-    expectation lives on the line under a per-learner contract are attributable to sessions
-    (retainer and hybrid fees are per period; see rpt_vendor_spend_monthly for their cost per
-    learner). Counted: invoice and credit-note lines (signed, so credits net), in the contract
+    expectation lives on the line (seed pricing_models: per_learner contracts) are attributable to
+    sessions (retainer and hybrid fees are per period; see rpt_vendor_spend_monthly for their cost
+    per learner). Counted: invoice and credit-note lines (signed, so credits net), in the contract
     currency; not counted: later copies of duplicate documents and lines in another currency.
     A session line is the session's; a course line covering several sessions is split across
     them in proportion to the served learners it is expected for on each (evenly when it is
@@ -20,15 +20,21 @@ served_learners as (
     select * from {{ ref('int_invoice_line_learners_served') }}
 ),
 
+pricing_models as (
+    select * from {{ ref('pricing_models') }}
+),
+
 attributable_lines as (
     select
-        document_line_id,
-        contract_currency as currency,
-        amount_sign * line_amount as billed_amount
+        lines.document_line_id,
+        lines.contract_currency as currency,
+        lines.amount_sign * lines.line_amount as billed_amount
     from lines
-    where pricing_model = 'per_learner'
-        and not is_duplicate
-        and currency = contract_currency
+    inner join pricing_models
+        on lines.pricing_model = pricing_models.pricing_model
+    where pricing_models.expectation_level = 'line'
+        and not lines.is_duplicate
+        and lines.currency = lines.contract_currency
 ),
 
 session_weights as (

@@ -23,6 +23,10 @@ contract_periods as (
     select * from {{ ref('int_contract_periods') }}
 ),
 
+pricing_models as (
+    select * from {{ ref('pricing_models') }}
+),
+
 served_counts as (
     select
         document_line_id,
@@ -49,15 +53,22 @@ served as (
         case
             -- the learners this line is expected for (int_invoice_line_learners_served)
             when lines.item_kind in ('session', 'course') then coalesce(served_counts.learners_served, 0)
-            -- a per-learner line billing something that is neither a session nor a course: no
-            -- served learner can be seen behind it
-            when lines.pricing_model = 'per_learner' then 0
+            -- a line expected per learner served, billing something that is neither a session nor a
+            -- course: no served learner can be seen behind it
+            when pricing_models.expectation_level = 'line' then 0
         end as learners_served,
         coalesce(learner_flags.learners_billed, 0) as learners_billed,
         coalesce(learner_flags.has_unknown_learner, 0) = 1 as has_unknown_learner,
         coalesce(learner_flags.has_terminated_learner, 0) = 1 as has_terminated_learner,
-        coalesce(learner_flags.has_no_show_billed, 0) = 1 as has_no_show_billed
+        coalesce(learner_flags.has_no_show_billed, 0) = 1 as has_no_show_billed,
+        pricing_models.expectation_level as pricing_expectation_level,
+        case
+            when lines.item_kind in ('session', 'course') then pricing_models.service_line_price
+            else pricing_models.other_line_price
+        end as contract_price_name
     from lines
+    left join pricing_models
+        on lines.pricing_model = pricing_models.pricing_model
     left join served_counts
         on lines.document_line_id = served_counts.document_line_id
     left join learner_flags
@@ -81,14 +92,8 @@ flagged as (
             and served.contract_id is not null
             -- prices in another currency than the contract's cannot be compared
             and served.currency = served.contract_currency
-            and case
-                when served.pricing_model = 'per_learner' then served.unit_price <> served.per_learner_rate
-                when served.pricing_model = 'retainer' then served.unit_price <> served.retainer_fee
-                when served.pricing_model = 'hybrid' and served.item_kind in ('session', 'course')
-                    then served.unit_price <> served.overage_rate
-                when served.pricing_model = 'hybrid' then served.unit_price <> served.retainer_fee
-                else false
-            end,
+            -- the price the pricing model checks this kind of line against (seed pricing_models)
+            and served.unit_price <> {{ contract_price('served.contract_price_name', 'served') }},
             false
         ) as is_rate_mismatch,
         coalesce(
@@ -108,8 +113,7 @@ expected as (
             when flagged.document_type = 'credit_note' then 'line'
             when flagged.has_no_contract then 'line'
             when flagged.is_currency_mismatch then 'line'
-            when flagged.pricing_model = 'per_learner' then 'line'
-            else 'vendor_period'
+            else flagged.pricing_expectation_level
         end as expectation_level,
         case
             -- the later copy of a duplicate document is expected to cost nothing
@@ -121,9 +125,9 @@ expected as (
             when flagged.has_no_contract then {{ money(0) }}
             -- nothing is contracted in this currency (no FX conversion is guessed)
             when flagged.is_currency_mismatch then {{ money(0) }}
-            when flagged.pricing_model = 'per_learner'
+            when flagged.pricing_expectation_level = 'line'
                 then {{ money('round(flagged.per_learner_rate * flagged.learners_served, 2)') }}
-            -- retainer / hybrid: expected per vendor-period (fct_vendor_period_billing)
+            -- otherwise (retainer / hybrid): expected per vendor-period (fct_vendor_period_billing)
         end as expected_amount
     from flagged
 ),

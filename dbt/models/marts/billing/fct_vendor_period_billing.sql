@@ -1,6 +1,8 @@
-{#- Billing per vendor contract and billing period (docs/semantics.md). Retainer = fee per period;
-    hybrid = fee + max(0, learners served − included_learners) × overage_rate; per_learner =
-    the sum of its lines' expectations (per-learner expectations live on the lines). Billed = the
+{#- Billing per vendor contract and billing period (docs/semantics.md). The expectation, by what the
+    contract's pricing model has (seed pricing_models): line-level expectations = the sum of its
+    lines' expectations (per_learner); a period fee = the fee per period (retainer); a fee with
+    overage = fee + max(0, learners served − included_learners) × overage_rate (hybrid). This is
+    the one place the period formulas live. Billed = the
     signed sum of the contract's lines in the contract currency whose service date falls in the
     period (duplicate copies and credit notes included, so the variance shows them; lines in
     another currency are counted apart and never summed in). Periods come from
@@ -14,6 +16,10 @@ contracts as (
 
 contract_periods as (
     select * from {{ ref('int_contract_periods') }}
+),
+
+pricing_models as (
+    select * from {{ ref('pricing_models') }}
 ),
 
 lines as (
@@ -102,10 +108,15 @@ combined as (
         coalesce(period_lines.other_currency_lines, 0) as other_currency_lines,
         coalesce(period_lines.flagged_lines, 0) as flagged_lines,
         coalesce(period_lines.billed_amount, 0) as billed_amount,
-        coalesce(period_lines.line_expected_amount, 0) as line_expected_amount
+        coalesce(period_lines.line_expected_amount, 0) as line_expected_amount,
+        pricing_models.expectation_level,
+        pricing_models.has_period_fee,
+        pricing_models.has_overage
     from bounded_periods
     inner join contracts
         on bounded_periods.contract_id = contracts.contract_id
+    left join pricing_models
+        on bounded_periods.pricing_model = pricing_models.pricing_model
     left join period_learners
         on bounded_periods.contract_id = period_learners.contract_id
         and bounded_periods.period_start = period_learners.period_start
@@ -118,18 +129,18 @@ expected as (
     select
         *,
         case
-            when pricing_model = 'hybrid' then greatest(learners_served - coalesce(included_learners, 0), 0)
+            when has_overage then greatest(learners_served - coalesce(included_learners, 0), 0)
             else 0
         end as overage_learners,
         case
-            when pricing_model = 'per_learner' then line_expected_amount
-            when pricing_model = 'retainer' then coalesce(retainer_fee, 0)
-            when pricing_model = 'hybrid'
+            when expectation_level = 'line' then line_expected_amount
+            when has_period_fee and has_overage
                 then round(
                     coalesce(retainer_fee, 0)
                     + greatest(learners_served - coalesce(included_learners, 0), 0) * coalesce(overage_rate, 0),
                     2
                 )
+            when has_period_fee then coalesce(retainer_fee, 0)
         end as expected_amount
     from combined
 ),
@@ -148,7 +159,7 @@ measured as (
         {{ dbt.cast('expected.included_learners', dbt.type_bigint()) }} as included_learners,
         {{ dbt.cast('expected.overage_learners', dbt.type_bigint()) }} as overage_learners,
         case
-            when expected.pricing_model in ('retainer', 'hybrid')
+            when expected.has_period_fee
                 then {{ safe_ratio('expected.learners_served', 'expected.included_learners') }}
         end as retainer_utilisation,
         {{ money('expected.retainer_fee') }} as retainer_fee,
@@ -161,10 +172,9 @@ measured as (
         {{ money('expected.expected_amount') }} as expected_amount,
         {{ money('expected.billed_amount - expected.expected_amount') }} as variance,
         (expected.period_end < parameters.as_of_date) as is_period_complete,
-        (expected.pricing_model in ('retainer', 'hybrid') and expected.billed_amount > expected.expected_amount)
-            as is_over_billed,
+        (expected.has_period_fee and expected.billed_amount > expected.expected_amount) as is_over_billed,
         (
-            expected.pricing_model in ('retainer', 'hybrid')
+            expected.has_period_fee
             and expected.period_end < parameters.as_of_date
             and expected.invoice_lines = 0
             and expected.expected_amount > 0

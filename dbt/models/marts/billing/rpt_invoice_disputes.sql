@@ -37,6 +37,10 @@ vendors as (
     select * from {{ ref('stg_reference__vendors') }}
 ),
 
+pricing_models as (
+    select * from {{ ref('pricing_models') }}
+),
+
 flagged_lines as (
     select
         lines.*,
@@ -44,10 +48,14 @@ flagged_lines as (
         raw_lines.per_learner_rate,
         raw_lines.retainer_fee,
         raw_lines.overage_rate,
+        pricing_models.expectation_level as pricing_expectation_level,
+        pricing_models.has_overage,
         documents.preceding_invoice
     from lines
     inner join raw_lines
         on lines.document_line_id = raw_lines.document_line_id
+    left join pricing_models
+        on lines.pricing_model = pricing_models.pricing_model
     left join documents
         on lines.document_id = documents.document_id
     where lines.flags is not null
@@ -147,11 +155,11 @@ line_items as (
             when 'rate_mismatch' then {{ dbt.concat([
                 "'Unit price '", money_text.format('flagged_lines.unit_price'), "' '", "flagged_lines.currency",
                 "'; contract '", "flagged_lines.contract_id", "' '",
-                "case flagged_lines.pricing_model"
-                    ~ " when 'per_learner' then 'rate ' || " ~ money_text.format('flagged_lines.per_learner_rate')
-                    ~ " when 'retainer' then 'fee ' || " ~ money_text.format('flagged_lines.retainer_fee')
-                    ~ " else 'fee ' || " ~ money_text.format('flagged_lines.retainer_fee')
-                    ~ " || ', overage rate ' || " ~ money_text.format('flagged_lines.overage_rate') ~ " end"
+                "case when flagged_lines.pricing_expectation_level = 'line' then 'rate ' || "
+                    ~ money_text.format('flagged_lines.per_learner_rate')
+                    ~ " when flagged_lines.has_overage then 'fee ' || " ~ money_text.format('flagged_lines.retainer_fee')
+                    ~ " || ', overage rate ' || " ~ money_text.format('flagged_lines.overage_rate')
+                    ~ " else 'fee ' || " ~ money_text.format('flagged_lines.retainer_fee') ~ " end"
             ]) }}
             when 'duplicate_invoice' then {{ dbt.concat([
                 "'A later copy of invoice '", "coalesce(flagged_lines.duplicate_of_invoice_number, '?')",
@@ -273,7 +281,7 @@ period_rows as (
             "' for '", text.format('periods.period_start'), "' to '", text.format('periods.period_end'),
             "' over '", text.format('periods.invoice_lines'), "' line(s); contract '", "periods.contract_id",
             "' expects '", money_text.format('periods.expected_amount'),
-            "case when periods.pricing_model = 'hybrid' then ' (fee ' || " ~ money_text.format('periods.retainer_fee')
+            "case when pricing_models.has_overage then ' (fee ' || " ~ money_text.format('periods.retainer_fee')
                 ~ " || ' + ' || " ~ text.format('periods.overage_learners') ~ " || ' overage learner(s) x '"
                 ~ " || " ~ money_text.format('periods.overage_rate') ~ " || '; '"
                 ~ " || " ~ text.format('periods.learners_served') ~ " || ' learners served, '"
@@ -281,6 +289,8 @@ period_rows as (
                 ~ " else ' (the period fee)' end"
         ]) }} as evidence
     from periods
+    left join pricing_models
+        on periods.pricing_model = pricing_models.pricing_model
     where periods.is_over_billed
 ),
 

@@ -15,7 +15,7 @@ documents as (
     select * from {{ ref('fct_invoice_reconciliation') }}
 ),
 
-periods as (
+vendor_periods as (
     select * from {{ ref('fct_vendor_period_billing') }}
 ),
 
@@ -27,8 +27,23 @@ contracts as (
     select * from {{ ref('stg_reference__vendor_contracts') }}
 ),
 
+pricing_models as (
+    select * from {{ ref('pricing_models') }}
+),
+
 parameters as (
     select {{ as_of_date() }} as as_of_date
+),
+
+periods as (
+    -- each period with what its contract's pricing model has (seed pricing_models)
+    select
+        vendor_periods.*,
+        pricing_models.expectation_level,
+        pricing_models.has_period_fee
+    from vendor_periods
+    left join pricing_models
+        on vendor_periods.pricing_model = pricing_models.pricing_model
 ),
 
 month_offsets as (
@@ -80,7 +95,7 @@ unitemised_facts as (
 ),
 
 period_facts as (
-    -- retainer / hybrid expectations, in the month their period starts
+    -- period-level expectations (retainer / hybrid), in the month their period starts
     select
         vendor_id,
         currency,
@@ -96,11 +111,11 @@ period_facts as (
         0 as sessions,
         cast(null as decimal(18, 6)) as included_learners
     from periods
-    where pricing_model in ('retainer', 'hybrid')
+    where expectation_level = 'vendor_period'
 ),
 
 included_facts as (
-    -- a retainer / hybrid period's included learners, spread evenly over its months
+    -- a period fee's included learners (retainer / hybrid), spread evenly over its months
     select
         periods.vendor_id,
         periods.currency,
@@ -119,7 +134,7 @@ included_facts as (
     from periods
     inner join month_offsets
         on month_offsets.month_offset < periods.period_months
-    where periods.pricing_model in ('retainer', 'hybrid')
+    where periods.has_period_fee
         and periods.included_learners is not null
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source_rows as (
-    select * from {{ source('reference', 'course_equivalences') }} as course_equivalences
+    select * from {{ reference_rows('course_equivalences') }} as course_equivalences
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with
 
 source_rows as (
-    select * from {{ source('reference', 'courses') }} as courses
+    select * from {{ reference_rows('courses') }} as courses
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with
 
 source_rows as (
-    select * from {{ source('reference', 'exemptions') }} as exemptions
+    select * from {{ reference_rows('exemptions') }} as exemptions
 ),
 
 final as (

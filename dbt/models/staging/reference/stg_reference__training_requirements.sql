@@ -1,7 +1,7 @@
 with
 
 source_rows as (
-    select * from {{ source('reference', 'training_requirements') }} as training_requirements
+    select * from {{ reference_rows('training_requirements') }} as training_requirements
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with
 
 source_rows as (
-    select * from {{ source('reference', 'vendor_contracts') }} as vendor_contracts
+    select * from {{ reference_rows('vendor_contracts') }} as vendor_contracts
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with
 
 source_rows as (
-    select * from {{ source('reference', 'vendors') }} as vendors
+    select * from {{ reference_rows('vendors') }} as vendors
 ),
 
 final as (
