@@ -45,6 +45,7 @@ from connectors.options import (
     number,
     shown,
 )
+from pipeline.config_errors import first_error
 
 DEFAULT_CONFIG_NAMES = ("trainops.yaml", "trainops.yml")
 DEMO_DIR = Path("data") / "demo"  # where `trainops demo` generates its enterprise and config
@@ -368,57 +369,7 @@ def parse_config(data: Any, config_path: Path, env: Mapping[str, str] = os.envir
     try:
         return Config.model_validate(data, context=context)
     except ValidationError as exc:
-        key, message = _first_error(exc)
+        key, message = first_error(exc, tags=frozenset(SOURCE_MODELS))
         if key == "target" and target_from_env:
             key = "target (from TRAINOPS_TARGET)"
         raise ConfigError(f"{config_path}: {key}: {message}") from None
-
-
-# -- errors --------------------------------------------------------------------------------------------
-
-_TYPE_WORDS = {
-    "bool": "true or false",
-    "int": "a whole number",
-    "float": "a number",
-    "string": "text",
-    "dict": "a mapping",
-    "list": "a list",
-    "tuple": "a list",
-    "model": "a mapping",
-    "dataclass": "a mapping",
-}
-
-
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    """The first error as (key path, message): ``sources[2].url``, ``expected an http:// …``."""
-    error = exc.errors(include_url=False)[0]
-    context = error.get("ctx") or {}
-    key = _key_path(error["loc"], context.get("field"))
-    kind = error["type"]
-    if kind == "trainops":
-        return key, error["msg"]
-    if kind == "literal_error":
-        expected = re.findall(r"'([^']*)'", str(context.get("expected", "")))
-        return key, f"expected one of {', '.join(expected)}, got {shown(error['input'])}"
-    if kind == "missing":
-        return key, "required"
-    word = _TYPE_WORDS.get(kind.split("_")[0])
-    if word and kind.endswith(("_type", "_parsing", "_attributes_type")):
-        return key, f"expected {word}, got {shown(error['input'])}"
-    return key, error["msg"]
-
-
-def _key_path(loc: tuple[int | str, ...], field: str | None = None) -> str:
-    """``('sources', 2, 'xapi_lrs', 'url')`` → ``sources[2].url`` (the union's kind tag left out);
-    ``field`` is a key below ``loc`` named by the error itself (``workers``, ``[2].name``)."""
-    out = ""
-    previous: int | str | None = None
-    for step in loc:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        elif not (isinstance(previous, int) and step in SOURCE_MODELS):
-            out += f".{step}" if out else str(step)
-        previous = step
-    if field:
-        out += field if field.startswith("[") or not out else f".{field}"
-    return out or "(top level)"
