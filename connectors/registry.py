@@ -29,7 +29,7 @@ from connectors.lms.xapi_files import XapiFilesParser
 from connectors.lms.xapi_lrs import XapiLrsConnector
 from connectors.options import ConnectorOptions, HttpOptions
 from connectors.parsing import read_csv_header
-from connectors.state import LoadUnit, SourceState
+from connectors.state import LoadUnit, SourceState, first_problem
 from connectors.vendors.invoices_csv import InvoicesCsvParser
 from connectors.vendors.ubl import InvoicesXmlParser
 
@@ -104,7 +104,7 @@ def read_unit(kind: str, data: Mapping[str, Any]) -> LoadUnit | None:
     try:
         return reader(data)
     except ValidationError as exc:
-        raise SourceError(f"a {kind} load's unit is not one this version can read: {exc}") from None
+        raise SourceError(f"a {kind} load's unit is not one this version can read ({first_problem(exc)})") from None
 
 
 def file_connector(name: str, kind: str, options: FileDropOptions, context: ParseContext) -> FileDropConnector:

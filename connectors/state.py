@@ -106,9 +106,6 @@ class LoadUnit(Stored):
         return None
 
 
-S = TypeVar("S", bound=SourceState)
-
-
 class Window(Stored):
     since: str  # ISO timestamps: [since, until)
     until: str
@@ -139,12 +136,24 @@ class WindowUnit(LoadUnit):
         return self.window.span(timezone)
 
 
+S = TypeVar("S", bound=SourceState)
+
+
+def first_problem(exc: ValidationError) -> str:
+    """A stored document's first problem, in one line and without its values."""
+    error = exc.errors(include_url=False)[0]
+    return f"{'.'.join(map(str, error['loc'])) or '(top level)'}: {error['msg']}"
+
+
 def read_source_state(home: Path, source: str, state_type: type[S]) -> S:
     """The source's committed state as its connector's model (empty when there is none)."""
     try:
         return state_type.from_json(read_state(home, source))
-    except (ValidationError, ValueError) as exc:
-        raise SourceError(f"{state_path(home, source)}: not a valid state for source {source!r}: {exc}") from None
+    except ValidationError as exc:
+        problem = first_problem(exc)
+    except ValueError as exc:  # not JSON
+        problem = str(exc)
+    raise SourceError(f"{state_path(home, source)}: not a valid state for source {source!r} ({problem})")
 
 
 def commit_source_state(home: Path, source: str, state: SourceState) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from connectors import landing, registry, schemas, state
 from connectors.base import Connector, ParseContext, SourceError
@@ -107,8 +108,9 @@ def adopt_orphan_loads(config: Config, source: Source, connector: Connector[Any,
             continue
         try:
             unit = connector.read_unit(load.manifest.get("unit") or {})
-        except ValueError as exc:  # pydantic's ValidationError is one
-            raise SourceError(f"source {source.name!r}: load {load.load_id}: unreadable unit ({exc})") from None
+        except ValidationError as exc:
+            problem = state.first_problem(exc)
+            raise SourceError(f"source {source.name!r}: load {load.load_id}: unreadable unit ({problem})") from None
         if unit.backfill_id is not None:
             continue
         current = _advanced(connector, current, unit, load.load_id)
