@@ -13,7 +13,7 @@ resolved to a ``SecretStr`` only when the connector builds its HTTP client. A mi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler, SecretStr, model_validator
@@ -214,34 +214,16 @@ class HttpOptions(ConnectorOptions):
     requests_per_second: Rate | None = None  # request-rate budget (default: none)
     verify_tls: VerifyTls = True  # true, false, or a CA bundle path
 
-    def client(
-        self,
-        source: str,
-        *,
-        base_url: str | None = None,
-        auth: tuple[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, Any] | None = None,
-        secrets: Iterable[str] = (),
-        auth_hint: str = "",
-        **overrides: Any,
-    ) -> HttpClient:
-        """An ``HttpClient`` with these settings; keyword ``overrides`` (``sleep``, ``clock``,
-        ``session`` …) go to the client as they are."""
-        settings: dict[str, Any] = {
-            "base_url": base_url,
-            "auth": auth,
-            "headers": headers,
-            "params": params,
-            "secrets": secrets,
-            "auth_hint": auth_hint,
+    def client(self, source: str, **settings: Any) -> HttpClient:
+        """An ``HttpClient`` with these timeouts, retries, rate budget and TLS setting; ``settings``
+        (``base_url``, ``auth``, ``headers``, ``secrets``, ``auth_hint``, test hooks such as
+        ``sleep``) go to it as they are."""
+        retry = RetryPolicy(attempts=self.max_retries + 1, backoff=self.backoff, retry_after_max=self.retry_after_max)
+        own = {
             "connect_timeout": self.connect_timeout,
             "read_timeout": self.timeout,
-            "retry": RetryPolicy(
-                attempts=self.max_retries + 1, backoff=self.backoff, retry_after_max=self.retry_after_max
-            ),
+            "retry": retry,
             "min_interval": 1.0 / self.requests_per_second if self.requests_per_second else 0.0,
             "verify": self.verify_tls,
         }
-        settings.update(overrides)
-        return HttpClient(source, **settings)
+        return HttpClient(source, **{**own, **settings})

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.base import SourceError
+from connectors.pagination import PageRequest
 
 # The state also names the last load it covers, so a load committed by a run that died before
 # saving the state is adopted by the next run instead of landed twice (``pipeline/steps.py``).
@@ -104,6 +105,17 @@ class LoadUnit(Stored):
     def covered_span(self, timezone: str) -> Span | None:
         """The first and last business dates the load's data covers, when the unit says."""
         return None
+
+
+class PagedRun(Stored):
+    """An unfinished paged pull: the next page's request, and the pages and last load landed so far."""
+
+    next: PageRequest
+    pages: int = 0
+    load_id: str | None = None
+
+    def describe(self) -> str:
+        return f"unfinished pull: resumes at page {self.pages + 1}"
 
 
 class Window(Stored):

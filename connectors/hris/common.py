@@ -19,7 +19,7 @@ from connectors.base import ParseResult, streams
 from connectors.http import HttpClient
 from connectors.pagination import Page, PageRequest, Paginator, paginate
 from connectors.parsing import FieldError, compact_json, empty_record, parse_timestamp, reject_from
-from connectors.state import LoadUnit, SourceState, Span, Stored
+from connectors.state import LoadUnit, PagedRun, SourceState, Span
 
 log = logging.getLogger("trainops.connectors")
 
@@ -164,16 +164,13 @@ class RosterPageUnit(LoadUnit):
         return {key: getattr(self, key) for key in _PLAN_KEYS if key in self.model_fields_set}
 
 
-class RosterRun(Stored):
-    """An unfinished roster pull: where the next page starts."""
+class RosterRun(PagedRun):
+    """An unfinished roster pull: its day, and Merge's plan for it."""
 
     snapshot_date: date
-    next: PageRequest
     mode: str | None = None
     modified_after: str | None = None
     started_at: str | None = None
-    pages: int = 0  # pages landed so far
-    load_id: str | None = None
 
 
 class RosterState(SourceState):
@@ -184,9 +181,7 @@ class RosterState(SourceState):
 
     def position(self) -> list[str]:
         parts = [f"snapshot {self.last_snapshot_date}"] if self.last_snapshot_date else []
-        if self.run:
-            parts.append(f"unfinished pull: resumes at page {self.run.pages + 1}")
-        return parts
+        return parts + ([self.run.describe()] if self.run else [])
 
 
 R = TypeVar("R", bound=RosterState)

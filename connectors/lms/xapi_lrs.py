@@ -30,7 +30,7 @@ from connectors.lms.xapi_files import ENTITY, record_from_statement
 from connectors.options import Count, Duration, HttpOptions, HttpUrl, Params, SecretEnv, Text, invalid, shown
 from connectors.pagination import Page, PageRequest, XapiMorePaginator, paginate
 from connectors.parsing import FieldError, compact_json, empty_record, parse_timestamp, reject_from
-from connectors.state import LoadUnit, SourceState, Span, Stored, Window, WindowUnit, local_day
+from connectors.state import LoadUnit, PagedRun, SourceState, Span, Stored, Window, WindowUnit, local_day
 
 log = logging.getLogger("trainops.connectors.xapi_lrs")
 
@@ -158,15 +158,12 @@ class LrsWindowUnit(WindowUnit):
     done: bool
 
 
-class LrsRun(Stored):
-    """An unfinished run: where the next page starts and what the landed pages saw."""
+class LrsRun(PagedRun):
+    """An unfinished run: its ``since``, and what the landed pages saw."""
 
     since: str | None
-    next: PageRequest
     max_stored: str | None = None
     consistent_through: str | None = None
-    pages: int = 0
-    load_id: str | None = None
 
 
 class LrsLastRun(Stored):
@@ -182,9 +179,7 @@ class LrsState(SourceState):
 
     def position(self) -> list[str]:
         parts = [f"watermark {self.watermark}"] if self.watermark else []
-        if self.run:
-            parts.append(f"unfinished pull: resumes at page {self.run.pages + 1}")
-        return parts
+        return parts + ([self.run.describe()] if self.run else [])
 
 
 def read_unit(data: Mapping[str, Any]) -> LrsPageUnit | LrsWindowUnit:
