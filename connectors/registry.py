@@ -14,11 +14,20 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from pydantic import ValidationError
 
-from connectors.base import FileParser, ParseContext, ParseResult, SourceError, StreamMode, StreamSpec, streams
+from connectors.base import (
+    Connector,
+    FileParser,
+    ParseContext,
+    ParseResult,
+    SourceError,
+    StreamMode,
+    StreamSpec,
+    streams,
+)
 from connectors.files import FileDropConnector, FileDropOptions
 from connectors.hris.bamboohr import BambooHrConnector
 from connectors.hris.csv_drop import HrisCsvParser
@@ -60,7 +69,15 @@ FILE_KINDS: dict[str, FileKind] = {
 }
 PARSERS: dict[str, FileParser] = {name: kind.parser for name, kind in FILE_KINDS.items()}
 
-ApiConnector = XapiLrsConnector | BambooHrConnector | WorkdayRaasConnector | MergeHrisConnector
+
+class ApiConnector(Connector[Any, Any], Protocol):
+    """An API kind's connector class: built from its options model's validated instance."""
+
+    options_type: ClassVar[type[HttpOptions]]
+
+    def __init__(self, name: str, options: Any, *, env: Mapping[str, str] = ...) -> None: ...
+
+
 API_CONNECTORS: dict[str, type[ApiConnector]] = {
     cls.kind: cls for cls in (XapiLrsConnector, BambooHrConnector, WorkdayRaasConnector, MergeHrisConnector)
 }
@@ -116,7 +133,7 @@ def api_source_connector(name: str, kind: str, options: HttpOptions) -> ApiConne
     cls = api_connector(kind)
     if not isinstance(options, cls.options_type):
         raise TypeError(f"source {name!r}: {kind} takes {cls.options_type.__name__}, not {type(options).__name__}")
-    return cls(name, options)  # type: ignore[arg-type]
+    return cls(name, options)
 
 
 # CSV kinds told apart by the header columns only they have, checked in this order.
