@@ -149,7 +149,7 @@ class ApiSource(SourceBase):
 
 
 def _api_source_model(kind: str) -> type[ApiSource]:
-    options = registry.API_CONNECTORS[kind].options_type
+    options = registry.api_connector(kind).options_type
     name = options.__name__.removesuffix("Options") + "Source"
     model = create_model(name, __base__=(ApiSource, options), __module__=__name__, kind=(Literal[kind], ...))
     globals()[name] = model  # importable by name, so a source pickles (Dask workers)

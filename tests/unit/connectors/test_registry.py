@@ -46,9 +46,7 @@ def test_stream_modes():
 
 
 def test_unknown_kinds_are_named_with_the_known_ones():
-    with pytest.raises(
-        SourceError, match=r"unknown kind 'sftp' \(file kinds: hris_csv, .*; API kinds: xapi_lrs"
-    ):
+    with pytest.raises(SourceError, match=r"unknown kind 'sftp' \(file kinds: hris_csv, .*; API kinds: xapi_lrs"):
         registry.api_connector("sftp")
     assert registry.read_unit("xapi_lrs", {}) is None
 
