@@ -6,13 +6,18 @@ writes the warehouse or the landing zone itself: ``connectors/landing.py`` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import pyarrow as pa
+
+from connectors import schemas
+
+if TYPE_CHECKING:  # connectors/state.py imports this module (SourceError)
+    from connectors.state import LoadUnit, SourceState, WindowUnit
 
 
 class SourceError(Exception):
@@ -147,27 +152,65 @@ class FileParser(Protocol):
     def parse(self, path: Path, context: ParseContext) -> ParseResult: ...
 
 
-class Connector(Protocol):
+StreamMode = Literal["snapshot", "append", "watermark"]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One entity a connector delivers and how its loads relate to each other:
+
+    - ``snapshot``: each load is the whole population as of a date (HR rosters);
+    - ``append``: each load adds records, a later one restating a key replaces it (files, pages);
+    - ``watermark``: like append, read incrementally above a saved high-water mark (xAPI ``stored``).
+
+    The key is the entity's, from ``connectors/schemas.py`` (its one owner).
+    """
+
+    entity: str
+    mode: StreamMode
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return schemas.KEYS[self.entity]
+
+
+def streams(mode: StreamMode, *entities: str) -> tuple[StreamSpec, ...]:
+    return tuple(StreamSpec(entity, mode) for entity in entities)
+
+
+S = TypeVar("S", bound="SourceState")
+U = TypeVar("U", bound="LoadUnit")
+
+
+class Connector(Protocol[S, U]):
     """A configured source.
 
     ``extract(state)`` yields ``(unit, result)`` pairs: each result becomes one landing load, and
-    the unit says what that load covers (a file fingerprint, a page's ``more`` URL, a watermark).
+    the unit says what that load covers (a batch of files, a page's ``more`` URL, a watermark).
     Only after the load is committed does the pipeline call ``advance(state, unit, load_id)`` and
     commit the state it returns — so a crash repeats work but never skips data. ``extract`` must
     read the state it is given (not the disk), and must not write anything itself.
+
+    ``state_type`` reads the source's state file and ``read_unit`` a load's manifest unit
+    (``connectors/state.py``).
     """
 
     name: str
     kind: str
+    streams: tuple[StreamSpec, ...]
+    state_type: type[S]
 
-    def extract(self, state: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ParseResult]]: ...
+    def read_unit(self, data: Mapping[str, Any]) -> U: ...
 
-    def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]: ...
+    def extract(self, state: S) -> Iterator[tuple[U, ParseResult]]: ...
+
+    def advance(self, state: S, unit: U, load_id: str) -> S: ...
 
 
-class WindowedConnector(Connector, Protocol):
+@runtime_checkable
+class WindowedConnector(Protocol):
     """Optional capability, for backfills: re-read a past window ``[start, end)`` of the source
     (whatever time the source filters on, e.g. xAPI ``stored``) without reading or moving the
     connector's state. Each yielded pair becomes one landing load, as with ``extract``."""
 
-    def extract_window(self, start: datetime, end: datetime) -> Iterator[tuple[dict[str, Any], ParseResult]]: ...
+    def extract_window(self, start: datetime, end: datetime) -> Iterator[tuple[WindowUnit, ParseResult]]: ...

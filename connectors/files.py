@@ -11,17 +11,24 @@ load).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
-from connectors.base import ParseContext, ParseResult, SourceError
-from connectors.registry import PARSERS
+from pydantic import Field
+
+from connectors.base import FileParser, ParseContext, ParseResult, SourceError, StreamSpec
+from connectors.options import ConnectorOptions
+from connectors.state import LoadUnit, SourceState, Span, Stored
 
 BATCH_BYTES = 256 << 20  # parsed records held before a load is written: Arrow bytes, dicts estimated
 DICT_RECORD_BYTES = 3 << 10  # a record as a Python dict (≈2.5 KiB measured for a roster row)
 BATCH_ROWS = 500_000  # and never more raw rows than this in one load
+_DATED_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
 
 
 def batch_bytes(result: ParseResult) -> int:
@@ -38,65 +45,152 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def name_span(name: str) -> Span | None:
+    """The dates a file's name says it covers: ``employees_2026-10-28.csv`` → that day,
+    ``sessions_2026-10.csv`` → October (the last date in the name wins)."""
+    for match in reversed(list(_DATED_NAME.finditer(Path(name).name))):
+        year, month, day = (int(g) if g else None for g in match.groups())
+        try:
+            if day is not None:
+                first = date(year, month, day)  # type: ignore[arg-type]
+                return first, first
+            first = date(year, month, 1)  # type: ignore[arg-type]
+        except ValueError:
+            continue
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, following - timedelta(days=1)
+    return None
+
+
+def file_span(name: str, mtime_ns: int, timezone: str) -> Span:
+    """A file's dates: from its name, else its modification day in the business timezone."""
+    span = name_span(name)
+    if span is not None:
+        return span
+    day = datetime.fromtimestamp(mtime_ns / 1e9, ZoneInfo(timezone)).date()
+    return day, day
+
+
+# -- options, state and load units ------------------------------------------------------------------
+
+
+class FileDropOptions(ConnectorOptions):
+    """A file-drop source's keys: the directory, and optionally a pattern inside it."""
+
+    path: Path = Field(description="the directory its files are dropped in")
+    glob: str | None = None  # default: the kind's own patterns (e.g. *.csv)
+
+
+class FileFingerprint(Stored):
+    """A file as landed: its name (relative to the source directory), size, mtime and content hash,
+    the raw rows it held and, in the state, the load that holds it."""
+
+    name: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    raw_rows: int | None = None
+    load_id: str | None = None  # state only
+
+    def same_file(self, size: int, mtime_ns: int) -> bool:
+        return self.size == size and self.mtime_ns == mtime_ns
+
+
+class FileBatchUnit(LoadUnit):
+    """One load of a file drop: the new or changed files it holds."""
+
+    files: list[FileFingerprint]
+
+    def covered_span(self, timezone: str) -> Span | None:
+        spans = [file_span(file.name, file.mtime_ns, timezone) for file in self.files]
+        if not spans:
+            return None
+        return min(first for first, _ in spans), max(last for _, last in spans)
+
+
+class FileDropState(SourceState):
+    """The files landed so far, by name, with the load holding each."""
+
+    files: dict[str, FileFingerprint] = Field(default_factory=dict)
+
+    def position(self) -> list[str]:
+        if not self.files:
+            return []
+        newest = max(self.files.values(), key=lambda file: file.mtime_ns)
+        return [f"{len(self.files)} files, newest {newest.name}"]
+
+
+# -- the connector -----------------------------------------------------------------------------------
+
+
 @dataclass
 class FileDropConnector:
     name: str
-    kind: str
-    path: Path
-    glob: str | None
+    parser: FileParser
+    options: FileDropOptions
     context: ParseContext
+    streams: tuple[StreamSpec, ...] = ()
+
+    state_type: ClassVar[type[FileDropState]] = FileDropState
+
+    @property
+    def kind(self) -> str:
+        return self.parser.kind
+
+    @property
+    def path(self) -> Path:
+        return self.options.path
+
+    @staticmethod
+    def read_unit(data: Mapping[str, Any]) -> FileBatchUnit:
+        return FileBatchUnit.from_json(data)
 
     def files(self) -> list[Path]:
         if not self.path.is_dir():
             raise SourceError(f"source {self.name!r}: directory not found: {self.path}")
-        patterns = (self.glob,) if self.glob else PARSERS[self.kind].patterns
+        patterns = (self.options.glob,) if self.options.glob else self.parser.patterns
         found = {file for pattern in patterns for file in self.path.glob(pattern) if file.is_file()}
         return sorted(found)
 
-    def pending(self, state: dict[str, Any]) -> list[tuple[Path, dict[str, Any]]]:
+    def pending(self, state: FileDropState) -> list[tuple[Path, FileFingerprint]]:
         """Files that are new or changed since their last load, with their fingerprints."""
-        known = state.get("files", {})
         pending = []
         for file in self.files():
             relative = str(file.relative_to(self.path))
             stat = file.stat()
-            seen = known.get(relative)
-            if seen and seen["size"] == stat.st_size and seen["mtime_ns"] == stat.st_mtime_ns:
+            seen = state.files.get(relative)
+            if seen and seen.same_file(stat.st_size, stat.st_mtime_ns):
                 continue
-            fingerprint = {
-                "name": relative,
-                "size": stat.st_size,
-                "mtime_ns": stat.st_mtime_ns,
-                "sha256": sha256_of(file),
-            }
-            if seen and seen["sha256"] == fingerprint["sha256"]:
+            fingerprint = FileFingerprint(
+                name=relative, size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=sha256_of(file)
+            )
+            if seen and seen.sha256 == fingerprint.sha256:
                 continue  # touched but unchanged
             pending.append((file, fingerprint))
         return pending
 
-    def extract(self, state: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ParseResult]]:
-        """Yield ``({"files": [fingerprint, …]}, result)`` per batch of new files."""
-        parser = PARSERS[self.kind]
-        batch: list[dict[str, Any]] = []
+    def extract(self, state: FileDropState) -> Iterator[tuple[FileBatchUnit, ParseResult]]:
+        """Yield one unit (its files' fingerprints) and result per batch of new files."""
+        batch: list[FileFingerprint] = []
         merged = ParseResult()
         for file, fingerprint in self.pending(state):
             try:
-                result = parser.parse(file, self.context)
+                result = self.parser.parse(file, self.context)
             except SourceError:
                 raise
             except (OSError, UnicodeDecodeError) as exc:
                 raise SourceError(f"source {self.name!r}: cannot read {file}: {exc}") from None
             merged.extend(result)
-            batch.append({**fingerprint, "raw_rows": result.raw_rows})
+            batch.append(fingerprint.replace(raw_rows=result.raw_rows))
             if merged.raw_rows >= BATCH_ROWS or batch_bytes(merged) >= BATCH_BYTES:
-                yield {"files": batch}, merged
+                yield FileBatchUnit(files=batch), merged
                 batch, merged = [], ParseResult()
         if batch:
-            yield {"files": batch}, merged
+            yield FileBatchUnit(files=batch), merged
 
-    def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]:
+    def advance(self, state: FileDropState, unit: FileBatchUnit, load_id: str) -> FileDropState:
         """The state after ``unit``'s load committed: its files are remembered with the load."""
-        files = dict(state.get("files", {}))
-        for fingerprint in unit["files"]:
-            files[fingerprint["name"]] = {**fingerprint, "load_id": load_id}
-        return {**state, "files": files}
+        files = dict(state.files)
+        for fingerprint in unit.files:
+            files[fingerprint.name] = fingerprint.replace(load_id=load_id)
+        return state.replace(files=files)

@@ -1,35 +1,140 @@
-"""The file-drop kinds (docs/data-model.md) by name, kind detection, and what `trainops parse` shows."""
+"""Every source kind by name — the file-drop kinds (docs/data-model.md) and the API kinds — with
+its connector, options model and streams; kind detection and what `trainops parse` shows.
+
+The one registry: every connector module is imported here, explicitly, when this module is first
+imported, so a connector that cannot be imported fails loudly with its own error (never as an
+"unknown kind"). Adding a kind = one line here (and its module).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import asdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from connectors.base import FileParser, ParseContext, ParseResult, SourceError
+from pydantic import ValidationError
+
+from connectors.base import (
+    Connector,
+    FileParser,
+    ParseContext,
+    ParseResult,
+    SourceError,
+    StreamMode,
+    StreamSpec,
+    streams,
+)
+from connectors.files import FileDropConnector, FileDropOptions
+from connectors.hris.bamboohr import BambooHrConnector
 from connectors.hris.csv_drop import HrisCsvParser
+from connectors.hris.merge import MergeHrisConnector
+from connectors.hris.workday import WorkdayRaasConnector
 from connectors.lms.csv_drops import BookingsCsvParser, LmsCsvParser, SessionsCsvParser
 from connectors.lms.xapi_files import XapiFilesParser
+from connectors.lms.xapi_lrs import XapiLrsConnector
+from connectors.options import ConnectorOptions, HttpOptions
 from connectors.parsing import read_csv_header
+from connectors.state import LoadUnit, SourceState, first_problem
 from connectors.vendors.invoices_csv import InvoicesCsvParser
 from connectors.vendors.ubl import InvoicesXmlParser
 
-PARSERS: dict[str, FileParser] = {
-    parser.kind: parser
-    for parser in (
-        HrisCsvParser(),
-        XapiFilesParser(),
-        LmsCsvParser(),
-        SessionsCsvParser(),
-        BookingsCsvParser(),
-        InvoicesCsvParser(),
-        InvoicesXmlParser(),
+
+@dataclass(frozen=True)
+class FileKind:
+    """A file-drop kind: its parser and how its loads relate (``StreamSpec.mode``)."""
+
+    parser: FileParser
+    mode: StreamMode
+
+    @property
+    def streams(self) -> tuple[StreamSpec, ...]:
+        return streams(self.mode, *self.parser.entities)
+
+
+FILE_KINDS: dict[str, FileKind] = {
+    kind.parser.kind: kind
+    for kind in (
+        FileKind(HrisCsvParser(), "snapshot"),
+        FileKind(XapiFilesParser(), "append"),
+        FileKind(LmsCsvParser(), "append"),
+        FileKind(SessionsCsvParser(), "append"),
+        FileKind(BookingsCsvParser(), "append"),
+        FileKind(InvoicesCsvParser(), "append"),
+        FileKind(InvoicesXmlParser(), "append"),
     )
 }
+PARSERS: dict[str, FileParser] = {name: kind.parser for name, kind in FILE_KINDS.items()}
+
+
+class ApiConnector(Connector[Any, Any], Protocol):
+    """An API kind's connector class: built from its options model's validated instance."""
+
+    options_type: ClassVar[type[HttpOptions]]
+
+    def __init__(self, name: str, options: Any, *, env: Mapping[str, str] = ...) -> None: ...
+
+
+API_CONNECTORS: dict[str, type[ApiConnector]] = {
+    cls.kind: cls for cls in (XapiLrsConnector, BambooHrConnector, WorkdayRaasConnector, MergeHrisConnector)
+}
+
+
+def known_kinds() -> str:
+    return f"file kinds: {', '.join(FILE_KINDS)}; API kinds: {', '.join(API_CONNECTORS)}"
+
+
+def unknown_kind(kind: Any) -> str:
+    return f"unknown kind {kind!r} ({known_kinds()})"
+
+
+def options_model(kind: str) -> type[ConnectorOptions]:
+    """The model a source's keys of this kind are validated against."""
+    if kind in FILE_KINDS:
+        return FileDropOptions
+    return api_connector(kind).options_type
+
+
+def api_connector(kind: str) -> type[ApiConnector]:
+    if kind not in API_CONNECTORS:
+        raise SourceError(unknown_kind(kind))
+    return API_CONNECTORS[kind]
+
+
+def kind_streams(kind: str) -> tuple[StreamSpec, ...]:
+    return FILE_KINDS[kind].streams if kind in FILE_KINDS else api_connector(kind).streams
+
+
+def state_type(kind: str) -> type[SourceState]:
+    """The model of a source's state file."""
+    return FileDropConnector.state_type if kind in FILE_KINDS else api_connector(kind).state_type
+
+
+def read_unit(kind: str, data: Mapping[str, Any]) -> LoadUnit | None:
+    """A landed load's unit (its manifest's ``unit``) as its kind's model; None when it is empty."""
+    if not data:
+        return None
+    reader = FileDropConnector.read_unit if kind in FILE_KINDS else api_connector(kind).read_unit
+    try:
+        return reader(data)
+    except ValidationError as exc:
+        raise SourceError(f"a {kind} load's unit is not one this version can read ({first_problem(exc)})") from None
+
+
+def file_connector(name: str, kind: str, options: FileDropOptions, context: ParseContext) -> FileDropConnector:
+    return FileDropConnector(name, FILE_KINDS[kind].parser, options, context, FILE_KINDS[kind].streams)
+
+
+def api_source_connector(name: str, kind: str, options: HttpOptions) -> ApiConnector:
+    """The API connector of a source, given its validated options (``options_model(kind)``)."""
+    cls = api_connector(kind)
+    if not isinstance(options, cls.options_type):
+        raise TypeError(f"source {name!r}: {kind} takes {cls.options_type.__name__}, not {type(options).__name__}")
+    return cls(name, options)
+
 
 # CSV kinds told apart by the header columns only they have, checked in this order.
 _CSV_SIGNATURES: tuple[tuple[str, frozenset[str]], ...] = (

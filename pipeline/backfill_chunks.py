@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors import landing
-from connectors.base import ParseResult
+from connectors.base import ParseResult, WindowedConnector
 from connectors.files import FileDropConnector
 from pipeline import steps
 from pipeline.backfill_plan import Chunk
@@ -69,16 +69,18 @@ def only_new(home: Path, source: str, result: ParseResult) -> ParseResult:
 def land_window(config: Config, source: Source, chunk: Chunk, backfill_id: str) -> list[str]:
     """Re-extract one window of a ``WindowedConnector`` source; land what is new. State untouched."""
     connector = steps.connector_for(config, source)
+    if not isinstance(connector, WindowedConnector):
+        raise TypeError(f"source {source.name!r}: kind {source.kind} cannot re-read a window")
     zone = ZoneInfo(config.timezone)
     since = datetime.combine(chunk.start, datetime.min.time(), zone)
     until = datetime.combine(chunk.end + timedelta(days=1), datetime.min.time(), zone)
     landing.ensure_schema_files(config.home)
     loads = []
-    for unit, result in connector.extract_window(since, until):  # type: ignore[attr-defined]
+    for unit, result in connector.extract_window(since, until):
         fresh = only_new(config.home, source.name, result)
         if not fresh.records and not fresh.rejects:
             continue
-        marked = {**unit, "backfill": {"id": backfill_id, "window": unit.get("window")}}
+        marked = unit.marked(backfill_id).to_json()
         loads.append(landing.write_load(config.home, source.name, source.kind, fresh, unit=marked).load_id)
     return loads
 
@@ -98,7 +100,9 @@ def land_chunk(config: Config, chunk: Chunk, backfill_id: str) -> dict[str, Any]
     if chunk.mode == "files":
         base = steps.connector_for(config, source)
         assert isinstance(base, FileDropConnector)
-        connector = _FilesInRange(base.name, base.kind, base.path, base.glob, base.context, frozenset(chunk.files))
+        connector = _FilesInRange(
+            base.name, base.parser, base.options, base.context, base.streams, frozenset(chunk.files)
+        )
         loads = steps.extract_source(config, source, connector).loads
     elif chunk.mode == "window":
         loads = land_window(config, source, chunk, backfill_id)

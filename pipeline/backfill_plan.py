@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from connectors import landing
-from connectors.files import FileDropConnector
+from connectors import landing, registry
+from connectors.base import WindowedConnector
+from connectors.files import FileDropConnector, file_span
+from connectors.state import local_day
 from pipeline import steps
 from pipeline.backfill_progress import read_progress
 from pipeline.compliance_window import HistoryWindow, history_window
-from pipeline.config import Config, ConfigError, Source
+from pipeline.config import Config, ConfigError, FileSource, Source
 
 DEFAULT_CHUNK_DAYS = 7
-_DATED_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
 
 
 # -- planning --------------------------------------------------------------------------------------
@@ -76,52 +74,14 @@ def windows(start: date, end: date, chunk_days: int) -> list[tuple[date, date]]:
     return spans
 
 
-def name_span(name: str) -> tuple[date, date] | None:
-    """The dates a file's name says it covers: ``employees_2026-10-28.csv`` → that day,
-    ``sessions_2026-10.csv`` → October (the last date in the name wins)."""
-    for match in reversed(list(_DATED_NAME.finditer(Path(name).name))):
-        year, month, day = (int(g) if g else None for g in match.groups())
-        try:
-            if day is not None:
-                first = date(year, month, day)  # type: ignore[arg-type]
-                return first, first
-            first = date(year, month, 1)  # type: ignore[arg-type]
-        except ValueError:
-            continue
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        return first, following - timedelta(days=1)
-    return None
-
-
-def file_span(name: str, mtime_ns: int, timezone: str) -> tuple[date, date]:
-    span = name_span(name)
-    if span is not None:
-        return span
-    day = datetime.fromtimestamp(mtime_ns / 1e9, ZoneInfo(timezone)).date()
-    return day, day
-
-
 def load_span(load: landing.Load, timezone: str) -> tuple[date, date]:
-    """The dates a landed load's data covers, from what its manifest says it holds."""
-    unit = load.manifest.get("unit") or {}
-    spans = [file_span(f["name"], f.get("mtime_ns", 0), timezone) for f in unit.get("files", [])]
-    window = unit.get("window") or (unit.get("backfill") or {}).get("window")
-    if window:
-        spans.append((_day(window["since"], timezone), _day(window["until"], timezone)))
-    if unit.get("snapshot_date"):
-        day = date.fromisoformat(unit["snapshot_date"])
-        spans.append((day, day))
-    if unit.get("since") or unit.get("max_stored"):
-        edges = [_day(value, timezone) for value in (unit.get("since"), unit.get("max_stored")) if value]
-        spans.append((min(edges), max(edges)))
-    if not spans:
-        day = _day(load.manifest["started_at"], timezone)
-        spans.append((day, day))
-    return min(first for first, _ in spans), max(last for _, last in spans)
-
-
-def _day(timestamp: str, timezone: str) -> date:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(ZoneInfo(timezone)).date()
+    """The dates a landed load's data covers, as its manifest's unit says (else the day it landed)."""
+    unit = registry.read_unit(load.manifest["kind"], load.manifest.get("unit") or {})
+    span = unit.covered_span(timezone) if unit is not None else None
+    if span is None:
+        day = local_day(load.manifest["started_at"], timezone)
+        span = day, day
+    return span
 
 
 def _first_window(span: tuple[date, date], spans: list[tuple[date, date]]) -> int | None:
@@ -162,11 +122,9 @@ def plan_backfill(
 
 
 def _mode(config: Config, source: Source) -> str:
-    if source.path is not None:
+    if isinstance(source, FileSource):
         return "files"
-    from connectors.api import API_CONNECTORS
-
-    return "window" if hasattr(API_CONNECTORS[source.kind], "extract_window") else "landed"
+    return "window" if issubclass(registry.api_connector(source.kind), WindowedConnector) else "landed"
 
 
 # -- dbt vars for the range ------------------------------------------------------------------------

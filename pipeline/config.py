@@ -1,7 +1,11 @@
 """`trainops.yaml`: loading and validation (README.md; the shape is public API).
 
-Errors name the file and the key path (``sources[2].kind``) so a user can fix them without reading
-code. Relative paths resolve against the file's directory.
+The whole file is a frozen pydantic model (``Config``): unknown keys are errors, each source is
+validated against its kind's model (a ``FileSource``, or the API kind's options model from
+``connectors/registry.py``), and every error becomes one line naming the file and the key path
+(``sources[2].kind``) so a user can fix it without reading code. Relative paths resolve against the
+file's directory; ``~`` and ``$VARS`` are expanded. ``TRAINOPS_HOME`` and ``TRAINOPS_TARGET`` override
+``home`` and ``target``. Secrets are named by environment variable (``*_env``), never written here.
 """
 
 from __future__ import annotations
@@ -9,22 +13,40 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self, TypeAlias, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-
-FILE_KINDS = (
-    "hris_csv",
-    "xapi_files",
-    "lms_csv",
-    "sessions_csv",
-    "bookings_csv",
-    "invoices_csv",
-    "invoices_xml",
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
 )
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+from connectors import registry
+from connectors.files import FileDropOptions
+from connectors.options import (
+    Count,
+    Seconds,
+    SecretEnv,
+    StrictModel,
+    WholeNumber,
+    check_keys,
+    invalid,
+    number,
+    shown,
+)
+from pipeline.config_errors import first_error
+
 DEFAULT_CONFIG_NAMES = ("trainops.yaml", "trainops.yml")
 DEMO_DIR = Path("data") / "demo"  # where `trainops demo` generates its enterprise and config
 DEMO_SOURCES = {  # source name → (kind, folder under the demo's drops/)
@@ -37,52 +59,227 @@ DEMO_SOURCES = {  # source name → (kind, folder under the demo's drops/)
     "einvoices": ("invoices_xml", "invoices_xml"),
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-ON_STALE = ("hold", "publish")
-TASK_RUNNERS = ("threads", "dask")  # what runs the extraction tasks (README "Distributed extraction")
 _DASK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")
-TARGETS = ("duckdb", "postgres")  # where dbt builds and BI reads (README "Scaling out")
 
 
 class ConfigError(Exception):
     """A configuration problem, with a one-line message naming the file and key."""
 
 
-@dataclass(frozen=True)
-class Source:
-    name: str
+# -- value types -------------------------------------------------------------------------------------
+
+
+def _env(info: ValidationInfo) -> Mapping[str, str]:
+    return (info.context or {}).get("env", os.environ)
+
+
+def _config_path(value: Any, info: ValidationInfo) -> Path:
+    """A path as written in the file: ``~`` and ``$VARS`` expanded, relative to the file's directory."""
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise invalid(f"expected a path, got {shown(value)}")
+    path = Path(os.path.expandvars(os.path.expanduser(str(value))))
+    base = (info.context or {}).get("base")
+    return (base / path if base is not None and not path.is_absolute() else path).resolve()
+
+
+def _zone(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid(f"unknown IANA timezone {shown(value)} (e.g. Europe/London)") from None
+    return str(value)
+
+
+def _source_name(value: Any) -> str:
+    if isinstance(value, str) and _NAME.match(value):
+        return value
+    raise invalid(f"expected a lowercase identifier such as 'hr', got {shown(value)}")
+
+
+def _mapping_or_default(what: str) -> Any:
+    def check(value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise invalid(f"expected a mapping with {what}")
+        return value
+
+    return BeforeValidator(check)
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_config_path)]
+Timezone = Annotated[str, BeforeValidator(_zone)]
+Fraction = Annotated[float, BeforeValidator(number(0.0, maximum=1.0))]
+Hours = Annotated[float, BeforeValidator(number(0.0, above=True))]
+
+
+# -- sources -----------------------------------------------------------------------------------------
+
+
+class SourceBase(StrictModel):
+    name: Annotated[str, BeforeValidator(_source_name)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_and_required_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            check_keys(cls.model_fields, data, kind=str(data.get("kind")))
+        return data
+
+
+class FileSource(SourceBase, FileDropOptions):
+    """A directory of dropped files of one file kind (docs/data-model.md)."""
+
+    kind: Literal[tuple(registry.FILE_KINDS)]  # type: ignore[valid-type]
+    path: ConfigPath = Field(description="the directory its files are dropped in")
+
+
+class ApiSource(SourceBase):
+    """An API source: its kind's options (``connectors/registry.py``) beside ``name`` and ``kind``."""
+
     kind: str
-    path: Path | None = None  # file kinds: a directory
-    glob: str | None = None  # file kinds: optional pattern inside it
-    options: dict[str, Any] = field(default_factory=dict)  # API kinds: url, *_env names, …
+
+    @property
+    def path(self) -> None:
+        return None
+
+    @property
+    def glob(self) -> None:
+        return None
 
 
-@dataclass(frozen=True)
+def _api_source_model(kind: str) -> type[ApiSource]:
+    options = registry.api_connector(kind).options_type
+    name = options.__name__.removesuffix("Options") + "Source"
+    model = create_model(name, __base__=(ApiSource, options), __module__=__name__, kind=(Literal[kind], ...))
+    globals()[name] = model  # importable by name, so a source pickles (Dask workers)
+    return model
+
+
+SOURCE_MODELS: dict[str, type[SourceBase]] = {
+    **{kind: FileSource for kind in registry.FILE_KINDS},
+    **{kind: _api_source_model(kind) for kind in registry.API_CONNECTORS},
+}
+Source: TypeAlias = FileSource | ApiSource
+_AnySource = Annotated[Union[tuple(dict.fromkeys(SOURCE_MODELS.values()))], Field(discriminator="kind")]  # noqa: UP007
+
+
+# -- operations ----------------------------------------------------------------------------------------
+
+
+class Freshness(StrictModel):
+    on_stale: Literal["hold", "publish"] = "hold"  # hold: keep the published marts, fail the run
+    max_age_hours: Hours = 36.0  # when `status` calls a source stale
+
+
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class Extraction:
     """``extract:`` — what runs the extraction tasks (one per source) of a nightly run."""
 
-    task_runner: str = "threads"  # threads: a thread pool in the run's process | dask: a Dask cluster
-    workers: int = 4  # threads: concurrent extractions; dask: worker processes of a local cluster
+    task_runner: Literal["threads", "dask"] = "threads"  # threads: a pool in the run's process | dask: a cluster
+    workers: Count = 4  # threads: concurrent extractions; dask: worker processes of a local cluster
     dask_address: str | None = None  # dask: the scheduler of a running cluster (else a local one)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            check_keys(cls.__pydantic_fields__, data)
+            address = data.get("dask_address")
+            if data.get("task_runner") == "dask" and "workers" in data and _is_address(address):
+                raise invalid("not with dask_address (the cluster's own workers run the extraction)", field="workers")
+        return data
 
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    home: Path
-    reference_dir: Path
-    timezone: str
-    sources: tuple[Source, ...]
-    due_soon_days: int = 30
-    max_error_fraction: float = 0.5
+    @field_validator("dask_address")
+    @classmethod
+    def _strip(cls, address: str | None) -> str | None:
+        return address.strip() if address is not None else None
+
+    @model_validator(mode="after")
+    def _runner(self) -> Self:
+        if self.dask_address is not None:
+            if self.task_runner != "dask":
+                raise invalid("only with task_runner: dask", field="dask_address")
+            if not _is_address(self.dask_address):
+                example = "tcp://10.0.0.5:8786"
+                message = f"expected a Dask scheduler address such as {example}, got {shown(self.dask_address)}"
+                raise invalid(message, field="dask_address")
+        if self.task_runner == "dask" and importlib.util.find_spec("prefect_dask") is None:
+            raise invalid("dask needs the prefect-dask package (uv sync installs it)", field="task_runner")
+        return self
+
+
+def _is_address(value: Any) -> bool:
+    return isinstance(value, str) and bool(_DASK_ADDRESS.match(value.strip()))
+
+
+# -- the file ------------------------------------------------------------------------------------------
+
+
+class Config(StrictModel):
+    """A loaded ``trainops.yaml`` (``path``: the file it came from)."""
+
+    home: Path = Field(default="./data", validate_default=True, description="where trainops keeps its data")
+    reference_dir: ConfigPath = Field(description="the directory of courses.csv, training_requirements.csv, …")
+    timezone: Timezone = "UTC"
+    sources: tuple[_AnySource, ...] = Field(default=None, validate_default=True)
+    due_soon_days: WholeNumber = 30
+    max_error_fraction: Fraction = 0.5
     # operations (README "Operations"): how long a run waits for another run's lock; what a run does
     # when a source cannot be extracted; when `status` calls a source stale; where failures are sent
-    lock_wait: float = 0.0  # seconds; 0 = exit at once with a clear message
-    on_stale: str = "hold"  # hold: keep the published marts, fail the run | publish: publish, warn
-    max_age_hours: float = 36.0
-    notify_webhook_env: str | None = None  # NAME of the env var holding a Slack-compatible webhook URL
-    extract: Extraction = field(default_factory=Extraction)
-    target: str = "duckdb"  # duckdb: files under home/warehouse | postgres: flows/postgres.py (PG* env vars)
+    lock_wait: Seconds = 0.0  # seconds; 0 = exit at once with a clear message
+    freshness: Annotated[Freshness, _mapping_or_default("on_stale and/or max_age_hours")] = Freshness()
+    notify_webhook_env: SecretEnv | None = None  # NAME of the env var holding a Slack-compatible webhook URL
+    extract: Annotated[Extraction, _mapping_or_default("task_runner, workers and/or dask_address")] = Extraction()
+    target: Literal["duckdb", "postgres"] = "duckdb"  # duckdb: files under home/warehouse | postgres (PG* env)
+
+    _path: Path = PrivateAttr(default=Path("trainops.yaml"))
+
+    def model_post_init(self, context: Any) -> None:
+        if isinstance(context, Mapping) and "path" in context:
+            self._path = context["path"]
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home(cls, value: Any, info: ValidationInfo) -> Path:
+        env_home = _env(info).get("TRAINOPS_HOME")
+        return Path(env_home) if env_home else _config_path(value, info)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple) or not value:
+            raise invalid("expected a non-empty list of sources")
+        for index, raw in enumerate(value):
+            if not isinstance(raw, Mapping):
+                raise invalid("expected a mapping with name and kind", field=f"[{index}]")
+            if "kind" not in raw:
+                raise invalid(f"required ({registry.known_kinds()})", field=f"[{index}].kind")
+            if raw["kind"] not in SOURCE_MODELS:
+                raise invalid(registry.unknown_kind(raw["kind"]), field=f"[{index}].kind")
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, sources: tuple[Source, ...]) -> tuple[Source, ...]:
+        seen: set[str] = set()
+        for index, source in enumerate(sources):
+            if source.name in seen:
+                raise invalid(f"duplicate source name {source.name!r}", field=f"[{index}].name")
+            seen.add(source.name)
+        return sources
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def on_stale(self) -> str:
+        return self.freshness.on_stale
+
+    @property
+    def max_age_hours(self) -> float:
+        return self.freshness.max_age_hours
 
     @property
     def warehouse(self) -> Path:
@@ -105,6 +302,9 @@ class Config:
     @property
     def names(self) -> list[str]:
         return [source.name for source in self.sources]
+
+
+# -- loading -------------------------------------------------------------------------------------------
 
 
 def write_demo_config(demo_dir: Path, home: Path) -> Path:
@@ -156,173 +356,20 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     return parse_config(data, config_path)
 
 
-def parse_config(data: Any, config_path: Path) -> Config:
-    def fail(key: str, message: str) -> ConfigError:
-        return ConfigError(f"{config_path}: {key}: {message}")
-
-    if not isinstance(data, dict):
-        raise fail("(top level)", "expected a mapping of keys such as home, reference_dir, sources")
-    known = {
-        "home", "reference_dir", "timezone", "sources", "due_soon_days", "max_error_fraction",
-        "lock_wait", "freshness", "notify_webhook_env", "extract", "target",
-    }  # fmt: skip
-    for key in data:
-        if key not in known:
-            raise fail(str(key), f"unknown key (expected one of: {', '.join(sorted(known))})")
-    base = config_path.parent
-    env_home = os.environ.get("TRAINOPS_HOME")
-    home = Path(env_home) if env_home else _path(data.get("home", "./data"), base, "home", fail)
-    if "reference_dir" not in data:
-        raise fail("reference_dir", "required: the directory of courses.csv, training_requirements.csv, …")
-    reference_dir = _path(data["reference_dir"], base, "reference_dir", fail)
-    timezone = data.get("timezone", "UTC")
-    try:
-        ZoneInfo(str(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise fail("timezone", f"unknown IANA timezone {timezone!r} (e.g. Europe/London)") from None
-    due_soon_days = data.get("due_soon_days", 30)
-    if not isinstance(due_soon_days, int) or isinstance(due_soon_days, bool) or due_soon_days < 0:
-        raise fail("due_soon_days", f"expected a whole number of days ≥ 0, got {due_soon_days!r}")
-    max_error_fraction = data.get("max_error_fraction", 0.5)
-    if not isinstance(max_error_fraction, int | float) or not 0 <= max_error_fraction <= 1:
-        raise fail("max_error_fraction", f"expected a number between 0 and 1, got {max_error_fraction!r}")
-    operations = _operations(data, fail)
-    extract = _extraction(data.get("extract"), fail)
-    target = os.environ.get("TRAINOPS_TARGET") or data.get("target", "duckdb")
-    if target not in TARGETS:
-        where = "target (from TRAINOPS_TARGET)" if os.environ.get("TRAINOPS_TARGET") else "target"
-        raise fail(where, f"expected one of {', '.join(TARGETS)}, got {target!r}")
-
-    raw_sources = data.get("sources")
-    if not isinstance(raw_sources, list) or not raw_sources:
-        raise fail("sources", "expected a non-empty list of sources")
-    sources: list[Source] = []
-    for index, raw in enumerate(raw_sources):
-        key = f"sources[{index}]"
-        if not isinstance(raw, dict):
-            raise fail(key, "expected a mapping with name and kind")
-        name = raw.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise fail(f"{key}.name", f"expected a lowercase identifier such as 'hr', got {name!r}")
-        if name in (source.name for source in sources):
-            raise fail(f"{key}.name", f"duplicate source name {name!r}")
-        kind = raw.get("kind")
-        api_kinds = api_connector_options()
-        if kind not in FILE_KINDS and kind not in api_kinds:
-            raise fail(
-                f"{key}.kind",
-                f"unknown kind {kind!r} (file kinds: {', '.join(FILE_KINDS)}; API kinds: {', '.join(api_kinds)})",
-            )
-        if kind in api_kinds:
-            options = {k: v for k, v in raw.items() if k not in {"name", "kind"}}
-            for option, required in api_kinds[kind].items():
-                if required and option not in options:
-                    raise fail(f"{key}.{option}", f"required for kind {kind}")
-            for option in options:
-                if option not in api_kinds[kind]:
-                    raise fail(f"{key}.{option}", f"unknown key for kind {kind} (known: {', '.join(api_kinds[kind])})")
-            for option, value in options.items():
-                if option.endswith("_env") and (not isinstance(value, str) or not value):
-                    raise fail(f"{key}.{option}", "expected the NAME of an environment variable holding the secret")
-            sources.append(Source(name=name, kind=kind, options=options))
-            continue
-        if "path" not in raw:
-            raise fail(f"{key}.path", f"required for kind {kind}: the directory its files are dropped in")
-        path = _path(raw["path"], base, f"{key}.path", fail)
-        glob = raw.get("glob")
-        if glob is not None and not isinstance(glob, str):
-            raise fail(f"{key}.glob", f"expected a pattern such as '*.csv', got {glob!r}")
-        extra = {k: v for k, v in raw.items() if k not in {"name", "kind", "path", "glob"}}
-        if extra:
-            raise fail(f"{key}.{next(iter(extra))}", f"unknown key for kind {kind}")
-        sources.append(Source(name=name, kind=kind, path=path, glob=glob))
-    return Config(
-        path=config_path,
-        home=home,
-        reference_dir=reference_dir,
-        timezone=str(timezone),
-        sources=tuple(sources),
-        due_soon_days=due_soon_days,
-        max_error_fraction=float(max_error_fraction),
-        extract=extract,
-        target=target,
-        **operations,
-    )
-
-
-def _operations(data: dict[str, Any], fail: Any) -> dict[str, Any]:
-    """``lock_wait``, ``freshness: {on_stale, max_age_hours}`` and ``notify_webhook_env``."""
-    lock_wait = data.get("lock_wait", 0)
-    if not isinstance(lock_wait, int | float) or isinstance(lock_wait, bool) or lock_wait < 0:
-        raise fail("lock_wait", f"expected seconds ≥ 0 to wait for another run's lock, got {lock_wait!r}")
-    freshness = data.get("freshness") or {}
-    if not isinstance(freshness, dict):
-        raise fail("freshness", "expected a mapping with on_stale and/or max_age_hours")
-    for key in freshness:
-        if key not in ("on_stale", "max_age_hours"):
-            raise fail(f"freshness.{key}", "unknown key (expected on_stale or max_age_hours)")
-    on_stale = freshness.get("on_stale", "hold")
-    if on_stale not in ON_STALE:
-        raise fail("freshness.on_stale", f"expected one of {', '.join(ON_STALE)}, got {on_stale!r}")
-    max_age = freshness.get("max_age_hours", 36)
-    if not isinstance(max_age, int | float) or isinstance(max_age, bool) or max_age <= 0:
-        raise fail("freshness.max_age_hours", f"expected a number of hours > 0, got {max_age!r}")
-    webhook_env = data.get("notify_webhook_env")
-    if webhook_env is not None and (not isinstance(webhook_env, str) or not _ENV_NAME.match(webhook_env)):
-        raise fail(
-            "notify_webhook_env",
-            "expected the NAME of an environment variable holding the webhook URL (a URL is a secret: "
-            "keep it out of this file)",
+def parse_config(data: Any, config_path: Path, env: Mapping[str, str] = os.environ) -> Config:
+    """Validate a parsed ``trainops.yaml``; a ``ConfigError`` names the file and the key."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            f"{config_path}: (top level): expected a mapping of keys such as home, reference_dir, sources"
         )
-    return {
-        "lock_wait": float(lock_wait),
-        "on_stale": on_stale,
-        "max_age_hours": float(max_age),
-        "notify_webhook_env": webhook_env,
-    }
-
-
-def _extraction(raw: Any, fail: Any) -> Extraction:
-    """``extract: {task_runner, workers, dask_address}``."""
-    if raw is None:
-        return Extraction()
-    if not isinstance(raw, dict):
-        raise fail("extract", "expected a mapping with task_runner, workers and/or dask_address")
-    for key in raw:
-        if key not in ("task_runner", "workers", "dask_address"):
-            raise fail(f"extract.{key}", "unknown key (expected task_runner, workers or dask_address)")
-    task_runner = raw.get("task_runner", "threads")
-    if task_runner not in TASK_RUNNERS:
-        raise fail("extract.task_runner", f"expected one of {', '.join(TASK_RUNNERS)}, got {task_runner!r}")
-    workers = raw.get("workers", 4)
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise fail("extract.workers", f"expected a whole number ≥ 1, got {workers!r}")
-    address = raw.get("dask_address")
-    if address is not None:
-        if task_runner != "dask":
-            raise fail("extract.dask_address", "only with task_runner: dask")
-        if not isinstance(address, str) or not _DASK_ADDRESS.match(address.strip()):
-            example = "tcp://10.0.0.5:8786"
-            raise fail("extract.dask_address", f"expected a Dask scheduler address such as {example}, got {address!r}")
-        if "workers" in raw:
-            raise fail("extract.workers", "not with dask_address (the cluster's own workers run the extraction)")
-        address = address.strip()
-    if task_runner == "dask" and importlib.util.find_spec("prefect_dask") is None:
-        raise fail("extract.task_runner", "dask needs the prefect-dask package (uv sync installs it)")
-    return Extraction(task_runner=task_runner, workers=workers, dask_address=address)
-
-
-def api_connector_options() -> dict[str, dict[str, bool]]:
-    """API connector kinds and their options (key → required), from ``connectors/api.py``."""
+    target_from_env = bool(env.get("TRAINOPS_TARGET"))
+    if target_from_env:
+        data = {**data, "target": env["TRAINOPS_TARGET"]}
+    context = {"base": config_path.parent, "env": env, "path": config_path}
     try:
-        from connectors.api import API_CONNECTORS
-    except ImportError:  # the API connectors are optional at import time
-        return {}
-    return {kind: dict(cls.OPTIONS) for kind, cls in API_CONNECTORS.items()}
-
-
-def _path(value: Any, base: Path, key: str, fail: Any) -> Path:
-    if not isinstance(value, str) or not value.strip():
-        raise fail(key, f"expected a path, got {value!r}")
-    path = Path(os.path.expandvars(os.path.expanduser(value)))
-    return (path if path.is_absolute() else base / path).resolve()
+        return Config.model_validate(data, context=context)
+    except ValidationError as exc:
+        key, message = first_error(exc, tags=frozenset(SOURCE_MODELS))
+        if key == "target" and target_from_env:
+            key = "target (from TRAINOPS_TARGET)"
+        raise ConfigError(f"{config_path}: {key}: {message}") from None

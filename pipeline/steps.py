@@ -15,13 +15,15 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
-from connectors import landing, schemas, state
-from connectors.base import Connector, ParseContext
-from connectors.files import FileDropConnector
+from connectors import landing, registry, schemas, state
+from connectors.base import Connector, ParseContext, SourceError
+from connectors.files import FileBatchUnit
+from connectors.state import SourceState
 from connectors.testhooks import pause_point
 from expectations import volume
-from pipeline.config import Config, Source
+from pipeline.config import Config, FileSource, Source
 
 log = logging.getLogger("trainops")
 
@@ -47,21 +49,18 @@ class ExtractSummary:
     seconds: float = 0.0
 
 
-def connector_for(config: Config, source: Source) -> Connector:
-    if source.path is not None:
+COMMITTED_LOAD = state.COMMITTED_LOAD  # the state's key naming the last load it covers
+
+
+def connector_for(config: Config, source: Source) -> Connector[Any, Any]:
+    """The source's connector, built from its validated options (``connectors/registry.py``)."""
+    if isinstance(source, FileSource):
         context = ParseContext(reference_dir=config.reference_dir, source_name=source.name)
-        return FileDropConnector(source.name, source.kind, source.path, source.glob, context)
-    from connectors.api import API_CONNECTORS
-
-    return API_CONNECTORS[source.kind](source.name, source.options)
+        return registry.file_connector(source.name, source.kind, source, context)
+    return registry.api_source_connector(source.name, source.kind, source)  # type: ignore[arg-type]
 
 
-# The state also names the last load it covers, so a load committed by a run that died before
-# saving the state is adopted by the next run instead of landed twice (see ``adopt_orphan_loads``).
-COMMITTED_LOAD = "_committed_load_id"
-
-
-def extract_source(config: Config, source: Source, connector: Connector | None = None) -> ExtractSummary:
+def extract_source(config: Config, source: Source, connector: Connector[Any, Any] | None = None) -> ExtractSummary:
     """Land every new file of one source; commit its state after each load.
 
     ``connector`` defaults to the source's own; a backfill passes one restricted to a date range.
@@ -72,12 +71,13 @@ def extract_source(config: Config, source: Source, connector: Connector | None =
     connector = connector or connector_for(config, source)
     current = adopt_orphan_loads(config, source, connector)
     for unit, result in connector.extract(current):
-        load = landing.write_load(config.home, source.name, source.kind, result, unit=unit)
+        load = landing.write_load(config.home, source.name, source.kind, result, unit=unit.to_json())
         pause_point("landed")  # crash tests: the load is committed, the state is not
-        current = {**connector.advance(current, unit, load.load_id), COMMITTED_LOAD: load.load_id}
-        state.commit_state(config.home, source.name, current)
+        current = _advanced(connector, current, unit, load.load_id)
+        state.commit_source_state(config.home, source.name, current)
         summary.loads.append(load.load_id)
-        summary.files += len(unit.get("files", []))
+        if isinstance(unit, FileBatchUnit):
+            summary.files += len(unit.files)
         summary.rejects += len(result.rejects)
         for entity, count in load.manifest["entities"].items():
             summary.rows[entity] = summary.rows.get(entity, 0) + count
@@ -85,7 +85,13 @@ def extract_source(config: Config, source: Source, connector: Connector | None =
     return summary
 
 
-def adopt_orphan_loads(config: Config, source: Source, connector: Connector) -> dict[str, Any]:
+def _advanced(connector: Connector[Any, Any], current: SourceState, unit: Any, load_id: str) -> SourceState:
+    """The state after a committed load, naming that load (``COMMITTED_LOAD``)."""
+    advanced: SourceState = connector.advance(current, unit, load_id)
+    return advanced.replace(committed_load_id=load_id)
+
+
+def adopt_orphan_loads(config: Config, source: Source, connector: Connector[Any, Any]) -> SourceState:
     """The source's state, advanced over loads landed after the last one it covers.
 
     Such a load was committed by a run that died before committing the state (landing and state are
@@ -93,16 +99,22 @@ def adopt_orphan_loads(config: Config, source: Source, connector: Connector) -> 
     or pages are not landed a second time. Backfill window loads (``unit.backfill``) never move the
     state. A state written before ``COMMITTED_LOAD`` existed is taken as covering every load.
     """
-    current = state.read_state(config.home, source.name)
-    committed = current.get(COMMITTED_LOAD)
-    if committed is None and current:
+    current: SourceState = state.read_source_state(config.home, source.name, connector.state_type)
+    committed = current.committed_load_id
+    if committed is None and not current.is_empty:
         return current
     for load in landing.list_loads(config.home, source.name):
-        unit = load.manifest.get("unit") or {}
-        if (committed and load.load_id <= committed) or "backfill" in unit:
+        if committed and load.load_id <= committed:
             continue
-        current = {**connector.advance(current, unit, load.load_id), COMMITTED_LOAD: load.load_id}
-        state.commit_state(config.home, source.name, current)
+        try:
+            unit = connector.read_unit(load.manifest.get("unit") or {})
+        except ValidationError as exc:
+            problem = state.first_problem(exc)
+            raise SourceError(f"source {source.name!r}: load {load.load_id}: unreadable unit ({problem})") from None
+        if unit.backfill_id is not None:
+            continue
+        current = _advanced(connector, current, unit, load.load_id)
+        state.commit_source_state(config.home, source.name, current)
         log.warning("source %r: adopted load %s (its run stopped before saving the state)", source.name, load.load_id)
     return current
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors import landing, state
+from connectors import landing, registry, state
+from connectors.base import SourceError
 from pipeline.backfill_progress import BACKFILLS_DIR
 from pipeline.config import Config
 from pipeline.freshness import read_freshness, utc_now
@@ -24,21 +25,13 @@ def _hours_since(moment: str | None, now: datetime) -> float | None:
     return round((now - datetime.fromisoformat(moment)).total_seconds() / 3600, 1)
 
 
-def position(source_state: dict[str, Any]) -> str:
-    """What the source has loaded so far, in a few words (watermark, snapshot, files)."""
-    parts = []
-    if source_state.get("watermark"):
-        parts.append(f"watermark {source_state['watermark']}")
-    if source_state.get("last_snapshot_date"):
-        parts.append(f"snapshot {source_state['last_snapshot_date']}")
-    files = source_state.get("files")
-    if files:
-        newest = max(files.values(), key=lambda f: f.get("mtime_ns", 0))
-        parts.append(f"{len(files)} files, newest {newest['name']}")
-    run = source_state.get("run")
-    if run:
-        parts.append(f"unfinished pull: resumes at page {int(run.get('pages', 0)) + 1}")
-    return "; ".join(parts) or "nothing loaded yet"
+def position(kind: str, source_state: dict[str, Any]) -> str:
+    """What the source has loaded so far, in a few words (watermark, snapshot, files), as the
+    state of its kind describes itself."""
+    try:
+        return registry.state_type(kind).from_json(source_state).describe()
+    except (SourceError, ValueError) as exc:  # an unknown kind, a state this version cannot read
+        return f"unreadable state ({str(exc).splitlines()[0]})"
 
 
 def _pid_alive(pid: Any, host: Any) -> bool:
@@ -93,7 +86,7 @@ def sources_report(config: Config, now: datetime) -> list[dict[str, Any]]:
             {
                 "source": source.name,
                 "kind": source.kind,
-                "position": position(source_state),
+                "position": position(source.kind, source_state),
                 "watermark": source_state.get("watermark") or source_state.get("last_snapshot_date"),
                 "last_success_at": last_success,
                 "age_hours": age,

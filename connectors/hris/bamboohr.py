@@ -21,9 +21,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar, Literal, Self
 
-from connectors.api import (
+from pydantic import model_validator
+
+from connectors.base import ParseResult, SourceError
+from connectors.hris.common import (
+    ROSTER_STREAMS,
+    RosterPageUnit,
+    RosterState,
     add_employees,
     advance_roster,
     blank,
@@ -36,9 +42,10 @@ from connectors.api import (
     terminated_by_date,
     text_value,
     utc_now,
+    whole_roster_unit,
 )
-from connectors.base import ParseResult, SourceError
-from connectors.http import HTTP_OPTIONS, HttpClient, client_from_options, require_env, whole_number_option
+from connectors.http import HttpClient
+from connectors.options import Count, HttpOptions, HttpUrl, SecretEnv, Text, TextList, TextMap, invalid
 from connectors.pagination import CursorPaginator, PageRequest, dig
 from connectors.parsing import FieldError
 
@@ -164,63 +171,66 @@ def record_from_bamboohr(
     return check_employee(values)
 
 
+class BambooHrOptions(HttpOptions):
+    url: HttpUrl | None = None  # API base incl. company, e.g. https://api.bamboohr.com/api/gateway.php/acme/
+    company_domain: Text | None = None  # or just the company's subdomain (acme), when url is not given
+    api_key_env: SecretEnv | None = None  # env var with the API key (basic auth); custom_report needs it
+    token_env: SecretEnv | None = None  # env var with an OAuth access token (Bearer); for endpoint employees
+    endpoint: Literal["custom_report", "employees"] = "custom_report"
+    fields: TextMap = {}  # {canonical column: BambooHR field id}, over DEFAULT_FIELDS
+    extra_fields: TextList = []  # more field ids to request (land in raw)
+    page_size: Count = 500  # endpoint employees: page[limit] (at most 2500)
+
+    @model_validator(mode="after")
+    def _a_base_and_a_credential(self) -> Self:
+        if self.url is None and not (self.company_domain or "").strip():
+            raise invalid("give url (the API base, https://…) or company_domain")
+        if self.api_key_env is None and self.token_env is None:
+            raise invalid("give api_key_env (API key) or token_env (OAuth token)")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        url = self.url or f"https://api.bamboohr.com/api/gateway.php/{(self.company_domain or '').strip()}/"
+        return url.rstrip("/") + "/"
+
+
 class BambooHrConnector:
     kind = "bamboohr"
-    OPTIONS: dict[str, bool] = {
-        "url": False,  # API base incl. company, e.g. https://api.bamboohr.com/api/gateway.php/acme/
-        "company_domain": False,  # or just the company's subdomain (acme), when url is not given
-        "api_key_env": False,  # env var with the API key (basic auth); custom_report needs it
-        "token_env": False,  # env var with an OAuth access token (Bearer); for endpoint employees
-        "endpoint": False,  # custom_report (default) or employees
-        "fields": False,  # {canonical column: BambooHR field id}, over DEFAULT_FIELDS
-        "extra_fields": False,  # more field ids to request (land in raw)
-        "page_size": False,  # endpoint employees: page[limit] (default 500, at most 2500)
-        **HTTP_OPTIONS,
-    }
+    options_type: ClassVar[type[BambooHrOptions]] = BambooHrOptions
+    streams = ROSTER_STREAMS
+    state_type: ClassVar[type[RosterState]] = RosterState
+    read_unit = staticmethod(RosterPageUnit.from_json)
 
     def __init__(
         self,
         name: str,
-        options: dict[str, Any],
+        options: BambooHrOptions,
         *,
         env: Mapping[str, str] = os.environ,
         now: Callable[[], datetime] = utc_now,
         **http: Any,
     ) -> None:
-        self.name, self.options, self.env, self.now, self._http = name, dict(options), env, now, http
-        url = options.get("url")
-        domain = options.get("company_domain")
-        if url is None and isinstance(domain, str) and domain.strip():
-            url = f"https://api.bamboohr.com/api/gateway.php/{domain.strip()}/"
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise SourceError(f"source {name!r}: give url (the API base, https://…) or company_domain")
-        self.base_url = url.rstrip("/") + "/"
-        self.endpoint = options.get("endpoint", "custom_report")
-        if self.endpoint not in ("custom_report", "employees"):
-            raise SourceError(f"source {name!r}: option endpoint must be custom_report or employees")
-        if "api_key_env" not in options and "token_env" not in options:
-            raise SourceError(f"source {name!r}: give api_key_env (API key) or token_env (OAuth token)")
-        fields = options.get("fields") or {}
-        if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-            raise SourceError(f"source {name!r}: option fields must map canonical columns to BambooHR field ids")
-        self.fields = {**DEFAULT_FIELDS, **fields}
-        extra = options.get("extra_fields") or []
-        if not isinstance(extra, list):
-            raise SourceError(f"source {name!r}: option extra_fields must be a list of field ids")
-        self.extra_fields = [str(field) for field in extra]
-        self.page_size = whole_number_option(name, options, "page_size", 500, minimum=1)
+        self.name, self.options, self.env, self.now, self._http = name, options, env, now, http
+        self.base_url = options.base_url
+        self.endpoint = options.endpoint
+        self.fields = {**DEFAULT_FIELDS, **options.fields}
+        self.extra_fields = list(options.extra_fields)
+        self.page_size = options.page_size
 
     def client(self) -> HttpClient:
-        if "token_env" in self.options:
-            token = require_env(self.name, "token_env", self.options["token_env"], self.env)
-            return client_from_options(
-                self.name, self.options, base_url=self.base_url, headers={"Authorization": f"Bearer {token}"},
-                auth_hint=f"check the token in {self.options['token_env']}", **self._http,
+        options = self.options
+        if options.token_env is not None:
+            token = options.token_env.resolve(self.name, "token_env", self.env).get_secret_value()
+            return options.client(
+                self.name, base_url=self.base_url, headers={"Authorization": f"Bearer {token}"},
+                auth_hint=f"check the token in {options.token_env}", **self._http,
             )  # fmt: skip
-        key = require_env(self.name, "api_key_env", self.options["api_key_env"], self.env)
-        return client_from_options(
-            self.name, self.options, base_url=self.base_url, auth=(key, "x"), secrets=[key],
-            auth_hint=f"check the API key in {self.options['api_key_env']}", **self._http,
+        assert options.api_key_env is not None  # the options' validator asks for one of the two
+        key = options.api_key_env.resolve(self.name, "api_key_env", self.env).get_secret_value()
+        return options.client(
+            self.name, base_url=self.base_url, auth=(key, "x"), secrets=[key],
+            auth_hint=f"check the API key in {options.api_key_env}", **self._http,
         )  # fmt: skip
 
     def report_fields(self) -> list[str]:
@@ -231,7 +241,7 @@ class BambooHrConnector:
         overrides = {column: field for column, field in self.fields.items() if DEFAULT_FIELDS.get(column) != field}
         return lambda payload: record_from_bamboohr(payload, fields=overrides, snapshot_date=snapshot_date)
 
-    def extract(self, state: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ParseResult]]:
+    def extract(self, state: RosterState) -> Iterator[tuple[RosterPageUnit, ParseResult]]:
         snapshot_date = self.now().date()
         with self.client() as client:
             if self.endpoint == "custom_report":
@@ -248,7 +258,7 @@ class BambooHrConnector:
                               snapshot_date=snapshot_date)  # fmt: skip
                 yield roster_unit(page, snapshot_date, result, client, endpoint="employees", roster="full"), result
 
-    def _custom_report(self, client: HttpClient, snapshot_date: date) -> tuple[dict[str, Any], ParseResult]:
+    def _custom_report(self, client: HttpClient, snapshot_date: date) -> tuple[RosterPageUnit, ParseResult]:
         body = {"title": "trainops roster", "fields": self.report_fields(), "filterDuplicates": "yes"}
         data, response = client.json("POST", "v1/reports/custom", params={"format": "JSON"}, json_body=body)
         path = response.request.path_url.split("?")[0]
@@ -263,19 +273,10 @@ class BambooHrConnector:
             employees = list(employees.values())  # keyed by id in some responses
         result = ParseResult()
         add_employees(result, employees, self.mapper(snapshot_date), source_file=path, snapshot_date=snapshot_date)
-        unit = {
-            "snapshot_date": snapshot_date.isoformat(),
-            "page": 1,
-            "request": f"POST {path}",
-            "status": response.status_code,
-            "employees": len(result.records.get("hris.employee", [])),
-            "rejects": len(result.rejects),
-            "next": None,
-            "done": True,
-            "endpoint": "custom_report",
-            "roster": "full",
-        }
+        unit = whole_roster_unit(
+            f"POST {path}", response.status_code, snapshot_date, result, endpoint="custom_report", roster="full"
+        )
         return unit, result
 
-    def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]:
+    def advance(self, state: RosterState, unit: RosterPageUnit, load_id: str) -> RosterState:
         return advance_roster(state, unit, load_id)

@@ -22,9 +22,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Literal, NamedTuple
 
-from connectors.api import (
+from connectors.base import ParseResult
+from connectors.hris.common import (
+    ROSTER_STREAMS,
+    RosterPageUnit,
+    RosterState,
     add_employees,
     advance_roster,
     blank,
@@ -38,15 +42,8 @@ from connectors.api import (
     text_value,
     utc_now,
 )
-from connectors.base import ParseResult, SourceError
-from connectors.http import (
-    HTTP_OPTIONS,
-    HttpClient,
-    client_from_options,
-    require_env,
-    seconds_option,
-    whole_number_option,
-)
+from connectors.http import HttpClient
+from connectors.options import Count, Duration, HttpOptions, HttpUrl, SecretEnv, Text, WholeNumber
 from connectors.pagination import CursorPaginator, PageRequest
 from connectors.parsing import FieldError
 
@@ -154,87 +151,97 @@ def record_from_merge(
     return check_employee(values)
 
 
+class MergeHrisOptions(HttpOptions):
+    api_key_env: SecretEnv  # env var with Merge's production API key (Authorization: Bearer)
+    account_token_env: SecretEnv  # env var with the linked account's token (X-Account-Token)
+    url: HttpUrl = DEFAULT_URL  # EU: https://api-eu.merge.dev/api/hris/v1/
+    incremental: bool = False  # true: change sets by modified_after (default: full rosters)
+    lookback: Duration = 300.0  # overlap below the watermark (5m)
+    full_refresh_days: WholeNumber = 7  # incremental: a full roster at least this often (0 = never)
+    page_size: Count = 100
+    expand: Text = DEFAULT_EXPAND
+    employee_id_field: Literal["id", "remote_id", "employee_number"] = "id"  # id: Merge's own
+    include_deleted_data: bool = True
+
+
+class MergeState(RosterState):
+    """A roster state plus the last run's start (the next change set's bound) and last full pull."""
+
+    watermark: str | None = None
+    last_full_snapshot_date: date | None = None
+
+    def position(self) -> list[str]:
+        return ([f"watermark {self.watermark}"] if self.watermark else []) + super().position()
+
+
+class Plan(NamedTuple):
+    """What a run pulls: the whole roster, or the employees modified after a moment."""
+
+    mode: Literal["full", "incremental"]
+    modified_after: str | None
+    started_at: str
+
+
 class MergeHrisConnector:
     kind = "merge_hris"
-    OPTIONS: dict[str, bool] = {
-        "api_key_env": True,  # env var with Merge's production API key (Authorization: Bearer)
-        "account_token_env": True,  # env var with the linked account's token (X-Account-Token)
-        "url": False,  # default https://api.merge.dev/api/hris/v1/ (EU: https://api-eu.merge.dev/…)
-        "incremental": False,  # true: change sets by modified_after (default false: full rosters)
-        "lookback": False,  # overlap below the watermark (default 5m)
-        "full_refresh_days": False,  # incremental: a full roster at least this often (default 7; 0 = never)
-        "page_size": False,  # default 100
-        "expand": False,  # default employments,groups,team,work_location
-        "employee_id_field": False,  # id (Merge's, default), remote_id or employee_number
-        "include_deleted_data": False,  # default true
-        **HTTP_OPTIONS,
-    }
+    options_type: ClassVar[type[MergeHrisOptions]] = MergeHrisOptions
+    streams = ROSTER_STREAMS
+    state_type: ClassVar[type[MergeState]] = MergeState
+    read_unit = staticmethod(RosterPageUnit.from_json)
 
     def __init__(
         self,
         name: str,
-        options: dict[str, Any],
+        options: MergeHrisOptions,
         *,
         env: Mapping[str, str] = os.environ,
         now: Callable[[], datetime] = utc_now,
         **http: Any,
     ) -> None:
-        self.name, self.options, self.env, self.now, self._http = name, dict(options), env, now, http
-        url = options.get("url", DEFAULT_URL)
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise SourceError(f"source {name!r}: option url must be an https:// URL, got {url!r}")
-        self.base_url = url.rstrip("/") + "/"
-        self.incremental = bool(options.get("incremental", False))
-        self.lookback = seconds_option(name, options, "lookback", 300.0)
-        self.full_refresh_days = whole_number_option(name, options, "full_refresh_days", 7)
-        self.page_size = whole_number_option(name, options, "page_size", 100, minimum=1)
-        self.id_field = options.get("employee_id_field", "id")
-        if self.id_field not in ("id", "remote_id", "employee_number"):
-            raise SourceError(f"source {name!r}: employee_id_field must be id, remote_id or employee_number")
-        expand = [part.strip() for part in str(options.get("expand", DEFAULT_EXPAND)).split(",") if part.strip()]
+        self.name, self.options, self.env, self.now, self._http = name, options, env, now, http
+        self.base_url = options.url.rstrip("/") + "/"
+        self.id_field = options.employee_id_field
+        expand = [part.strip() for part in options.expand.split(",") if part.strip()]
         if self.id_field != "id" and "manager" not in expand:
             expand.append("manager")  # the manager's id in the same id space as employee_id
         self.expand = ",".join(expand)
-        self.include_deleted = bool(options.get("include_deleted_data", True))
 
     def client(self) -> HttpClient:
-        key = require_env(self.name, "api_key_env", self.options["api_key_env"], self.env)
-        account = require_env(self.name, "account_token_env", self.options["account_token_env"], self.env)
-        return client_from_options(
+        options = self.options
+        key = options.api_key_env.resolve(self.name, "api_key_env", self.env).get_secret_value()
+        account = options.account_token_env.resolve(self.name, "account_token_env", self.env).get_secret_value()
+        return options.client(
             self.name,
-            self.options,
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {key}", "X-Account-Token": account},
-            auth_hint=f"check {self.options['api_key_env']} / {self.options['account_token_env']}",
+            auth_hint=f"check {options.api_key_env} / {options.account_token_env}",
             **self._http,
         )
 
-    def plan(self, state: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def plan(self, state: MergeState, now: datetime) -> Plan:
         """Mode, ``modified_after`` and start time of this run (an unfinished run of today keeps its own)."""
-        run = state.get("run")
-        if run and run.get("snapshot_date") == now.date().isoformat():
-            return {key: run.get(key) for key in ("mode", "modified_after", "started_at")}
-        watermark = state.get("watermark")
-        last_full = state.get("last_full_snapshot_date")
-        refresh = timedelta(days=self.full_refresh_days)
-        due_full = last_full is None or (refresh.days > 0 and now.date() - date.fromisoformat(last_full) >= refresh)
-        if self.incremental and watermark and not due_full:
-            since = hris_timestamp(watermark) - timedelta(seconds=self.lookback)  # type: ignore[operator]
-            modified_after = since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            return {"mode": "incremental", "modified_after": modified_after, "started_at": now.isoformat()}
-        return {"mode": "full", "modified_after": None, "started_at": now.isoformat()}
+        run = state.run
+        if run and run.snapshot_date == now.date() and run.mode and run.started_at:
+            return Plan(run.mode, run.modified_after, run.started_at)  # type: ignore[arg-type]
+        last_full = state.last_full_snapshot_date
+        refresh = timedelta(days=self.options.full_refresh_days)
+        due_full = last_full is None or (refresh.days > 0 and now.date() - last_full >= refresh)
+        if self.options.incremental and state.watermark and not due_full:
+            since = hris_timestamp(state.watermark) - timedelta(seconds=self.options.lookback)  # type: ignore[operator]
+            return Plan("incremental", since.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), now.isoformat())
+        return Plan("full", None, now.isoformat())
 
-    def extract(self, state: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ParseResult]]:
+    def extract(self, state: MergeState) -> Iterator[tuple[RosterPageUnit, ParseResult]]:
         now = self.now()
         snapshot_date = now.date()
         plan = self.plan(state, now)
-        params: dict[str, Any] = {"page_size": self.page_size}
+        params: dict[str, Any] = {"page_size": self.options.page_size}
         if self.expand:
             params["expand"] = self.expand
-        if self.include_deleted:
+        if self.options.include_deleted_data:
             params["include_deleted_data"] = "true"
-        if plan["modified_after"]:
-            params["modified_after"] = plan["modified_after"]
+        if plan.modified_after:
+            params["modified_after"] = plan.modified_after
         paginator = CursorPaginator(cursor_path=("next",), cursor_param="cursor", items_path=("results",))
 
         def mapper(employee: Any) -> dict[str, Any]:
@@ -246,11 +253,11 @@ class MergeHrisConnector:
                 result = ParseResult()
                 source_file = page.response.request.path_url.split("?")[0]
                 add_employees(result, page.items, mapper, source_file=source_file, snapshot_date=snapshot_date)
-                unit = roster_unit(page, snapshot_date, result, client, roster=plan["mode"], **plan)
+                unit = roster_unit(page, snapshot_date, result, client, roster=plan.mode, **plan._asdict())
                 yield unit, result
 
-    def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]:
-        on_done: dict[str, Any] = {"watermark": unit["started_at"]}
-        if unit["mode"] == "full":
-            on_done["last_full_snapshot_date"] = unit["snapshot_date"]
+    def advance(self, state: MergeState, unit: RosterPageUnit, load_id: str) -> MergeState:
+        on_done: dict[str, Any] = {"watermark": unit.started_at}
+        if unit.mode == "full":
+            on_done["last_full_snapshot_date"] = unit.snapshot_date
         return advance_roster(state, unit, load_id, **on_done)

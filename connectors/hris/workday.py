@@ -29,9 +29,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 
-from connectors.api import (
+from pydantic import field_validator, model_validator
+
+from connectors.base import ParseResult, SourceError
+from connectors.hris.common import (
+    EMPLOYEE_STATUSES,
+    ROSTER_STREAMS,
+    RosterPageUnit,
+    RosterState,
     add_employees,
     advance_roster,
     blank,
@@ -42,9 +49,10 @@ from connectors.api import (
     terminated_by_date,
     text_value,
     utc_now,
+    whole_roster_unit,
 )
-from connectors.base import ParseResult, SourceError
-from connectors.http import HTTP_OPTIONS, HttpClient, client_from_options, require_env
+from connectors.http import HttpClient
+from connectors.options import HttpOptions, HttpUrl, Params, SecretEnv, Text, TextMap, invalid
 from connectors.parsing import FieldError
 
 COLUMNS = (
@@ -141,74 +149,87 @@ def record_from_report_entry(
     return check_employee(values)
 
 
+class WorkdayRaasOptions(HttpOptions):
+    url: HttpUrl  # the report's RaaS URL (…/ccx/service/customreport2/{tenant}/{owner}/{report})
+    fields: TextMap  # {canonical column: report field path}; employee_id, email, hire_date required
+    username_env: SecretEnv | None = None  # basic auth (integration system user) …
+    password_env: SecretEnv | None = None
+    token_env: SecretEnv | None = None  # … or an OAuth access token (Bearer)
+    status_map: dict[str, str] = {}  # {report value: active|leave|terminated}, over the defaults
+    params: Params = {}  # report prompts / extra query parameters
+    entries_key: Text = "Report_Entry"  # where the rows are
+
+    @field_validator("fields")
+    @classmethod
+    def _known_and_required_columns(cls, fields: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(fields) - set(COLUMNS))
+        if unknown:
+            raise invalid(f"unknown column(s) {', '.join(unknown)} (known: {', '.join(COLUMNS)})")
+        missing = [column for column in REQUIRED_FIELDS if column not in fields]
+        if missing:
+            raise invalid(f"map {', '.join(missing)} (required columns)")
+        return fields
+
+    @field_validator("status_map", mode="before")
+    @classmethod
+    def _statuses(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            bad = {key: status for key, status in value.items() if status not in EMPLOYEE_STATUSES}
+            if bad:
+                raise invalid(f"values must be one of {', '.join(EMPLOYEE_STATUSES)} (got {bad})")
+            return {str(key): status for key, status in value.items()}
+        return {} if value is None else value
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> Self:
+        basic = self.username_env is not None or self.password_env is not None
+        if basic == (self.token_env is not None):
+            raise invalid("give username_env and password_env, or token_env")
+        if basic and (self.username_env is None or self.password_env is None):
+            raise invalid("give both username_env and password_env")
+        return self
+
+
 class WorkdayRaasConnector:
     kind = "workday_raas"
-    OPTIONS: dict[str, bool] = {
-        "url": True,  # the report's RaaS URL (…/ccx/service/customreport2/{tenant}/{owner}/{report})
-        "fields": True,  # {canonical column: report field path}; employee_id, email, hire_date required
-        "username_env": False,  # basic auth (integration system user) …
-        "password_env": False,
-        "token_env": False,  # … or an OAuth access token (Bearer)
-        "status_map": False,  # {report value: active|leave|terminated}, over the defaults
-        "params": False,  # report prompts / extra query parameters
-        "entries_key": False,  # where the rows are (default Report_Entry)
-        **HTTP_OPTIONS,
-    }
+    options_type: ClassVar[type[WorkdayRaasOptions]] = WorkdayRaasOptions
+    streams = ROSTER_STREAMS
+    state_type: ClassVar[type[RosterState]] = RosterState
+    read_unit = staticmethod(RosterPageUnit.from_json)
 
     def __init__(
         self,
         name: str,
-        options: dict[str, Any],
+        options: WorkdayRaasOptions,
         *,
         env: Mapping[str, str] = os.environ,
         now: Callable[[], datetime] = utc_now,
         **http: Any,
     ) -> None:
-        self.name, self.options, self.env, self.now, self._http = name, dict(options), env, now, http
-        url = options.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise SourceError(f"source {name!r}: option url must be the report's https:// URL, got {url!r}")
-        self.url = url
-        fields = options.get("fields")
-        if not isinstance(fields, dict) or not all(isinstance(value, str) for value in fields.values()):
-            raise SourceError(f"source {name!r}: option fields must map canonical columns to report field names")
-        unknown = sorted(set(fields) - set(COLUMNS))
-        if unknown:
-            raise SourceError(
-                f"source {name!r}: fields: unknown column(s) {', '.join(unknown)} (known: {', '.join(COLUMNS)})"
-            )
-        missing = [column for column in REQUIRED_FIELDS if column not in fields]
-        if missing:
-            raise SourceError(f"source {name!r}: fields: map {', '.join(missing)} (required columns)")
-        self.fields = dict(fields)
-        status_map = options.get("status_map") or {}
-        if not isinstance(status_map, dict):
-            raise SourceError(f"source {name!r}: option status_map must map report values to statuses")
-        bad = {key: value for key, value in status_map.items() if value not in ("active", "leave", "terminated")}
-        if bad:
-            raise SourceError(f"source {name!r}: status_map values must be active, leave or terminated (got {bad})")
-        self.status_map = {str(key): value for key, value in status_map.items()}
-        self.params = {"format": "json", **(options.get("params") or {})}
-        self.entries_key = str(options.get("entries_key", "Report_Entry"))
-        has_basic = "username_env" in options or "password_env" in options
-        if has_basic == ("token_env" in options):
-            raise SourceError(f"source {name!r}: give username_env and password_env, or token_env")
+        self.name, self.options, self.env, self.now, self._http = name, options, env, now, http
+        self.url = options.url
+        self.fields = dict(options.fields)
+        self.status_map = dict(options.status_map)
+        self.params = {"format": "json", **options.params}
+        self.entries_key = options.entries_key
 
     def client(self) -> HttpClient:
-        if "token_env" in self.options:
-            token = require_env(self.name, "token_env", self.options["token_env"], self.env)
-            return client_from_options(
-                self.name, self.options, headers={"Authorization": f"Bearer {token}"},
-                auth_hint=f"check the token in {self.options['token_env']}", **self._http,
+        options = self.options
+        if options.token_env is not None:
+            token = options.token_env.resolve(self.name, "token_env", self.env).get_secret_value()
+            return options.client(
+                self.name, headers={"Authorization": f"Bearer {token}"},
+                auth_hint=f"check the token in {options.token_env}", **self._http,
             )  # fmt: skip
-        user = require_env(self.name, "username_env", self.options.get("username_env"), self.env)
-        password = require_env(self.name, "password_env", self.options.get("password_env"), self.env)
-        return client_from_options(
-            self.name, self.options, auth=(user, password),
-            auth_hint=f"check {self.options['username_env']} / {self.options['password_env']}", **self._http,
+        assert options.username_env is not None and options.password_env is not None  # the validator's
+        user = options.username_env.resolve(self.name, "username_env", self.env).get_secret_value()
+        password = options.password_env.resolve(self.name, "password_env", self.env).get_secret_value()
+        return options.client(
+            self.name, auth=(user, password),
+            auth_hint=f"check {options.username_env} / {options.password_env}", **self._http,
         )  # fmt: skip
 
-    def extract(self, state: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ParseResult]]:
+    def extract(self, state: RosterState) -> Iterator[tuple[RosterPageUnit, ParseResult]]:
         snapshot_date = self.now().date()
         with self.client() as client:
             data, response = client.get_json(self.url, params=self.params)
@@ -224,18 +245,8 @@ class WorkdayRaasConnector:
             return record_from_report_entry(entry, self.fields, status_map=self.status_map, snapshot_date=snapshot_date)
 
         add_employees(result, entries, mapper, source_file=path, snapshot_date=snapshot_date)
-        unit = {
-            "snapshot_date": snapshot_date.isoformat(),
-            "page": 1,
-            "request": f"GET {path}",
-            "status": response.status_code,
-            "employees": len(result.records.get("hris.employee", [])),
-            "rejects": len(result.rejects),
-            "next": None,
-            "done": True,
-            "roster": "full",
-        }
+        unit = whole_roster_unit(f"GET {path}", response.status_code, snapshot_date, result, roster="full")
         yield unit, result
 
-    def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]:
+    def advance(self, state: RosterState, unit: RosterPageUnit, load_id: str) -> RosterState:
         return advance_roster(state, unit, load_id)

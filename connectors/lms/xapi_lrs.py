@@ -19,22 +19,18 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, ClassVar
 
-from connectors.base import ParseResult, SourceError
-from connectors.http import (
-    HTTP_OPTIONS,
-    HttpClient,
-    HttpError,
-    client_from_options,
-    require_env,
-    seconds_option,
-    whole_number_option,
-)
+from pydantic import BeforeValidator
+
+from connectors.base import ParseResult, streams
+from connectors.http import HttpClient, HttpError
 from connectors.lms.xapi_files import ENTITY, record_from_statement
+from connectors.options import Count, Duration, HttpOptions, HttpUrl, Params, SecretEnv, Text, invalid, shown
 from connectors.pagination import Page, PageRequest, XapiMorePaginator, paginate
 from connectors.parsing import FieldError, compact_json, empty_record, parse_timestamp, reject_from
+from connectors.state import LoadUnit, PagedRun, SourceState, Span, Stored, Window, WindowUnit, local_day
 
 log = logging.getLogger("trainops.connectors.xapi_lrs")
 
@@ -107,57 +103,123 @@ def map_page(statements: list[Any], source_file: str) -> tuple[ParseResult, date
     return result, highest, repeated
 
 
+def _timestamp(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):  # YAML reads an unquoted timestamp as one
+        value = value.isoformat()
+    if isinstance(value, str) and _instant(value) is not None:
+        return value
+    raise invalid(f"expected an ISO timestamp such as 2026-01-31T00:00:00Z, got {shown(value)}")
+
+
+class XapiLrsOptions(HttpOptions):
+    url: HttpUrl  # the xAPI endpoint, e.g. https://lrs.example.com/xAPI/ (statements are under it)
+    username_env: SecretEnv  # env var holding the basic-auth user (LRS key)
+    password_env: SecretEnv  # env var holding the basic-auth password (LRS secret)
+    lookback: Duration = DEFAULT_LOOKBACK  # overlap below the watermark: seconds or "5m", "2h", "7d"
+    limit: Count = DEFAULT_LIMIT  # page size asked for (the LRS may return fewer)
+    ascending: bool = True  # ask for oldest first
+    since: Annotated[str | None, BeforeValidator(_timestamp)] = None  # first run only: start here
+    version: Text = "1.0.3"  # X-Experience-API-Version
+    params: Params = {}  # extra query filters, e.g. {activity: …, related_activities: true}
+
+
+# -- state and load units ----------------------------------------------------------------------------
+
+
+class LrsPageUnit(LoadUnit):
+    """One page of an incremental run, as landed."""
+
+    page: int
+    since: str | None  # the run's `since` (None: from the beginning)
+    request: str  # the page's path and query, credentials redacted
+    status: int
+    statements: int
+    repeated_in_page: int
+    max_stored: str | None  # the highest `stored` of the run so far
+    consistent_through: str | None  # the lowest X-Experience-API-Consistent-Through of the run so far
+    next: PageRequest | None  # the next page's request; None on the last page
+    done: bool
+
+    def covered_span(self, timezone: str) -> Span | None:
+        edges = [local_day(value, timezone) for value in (self.since, self.max_stored) if value]
+        return (min(edges), max(edges)) if edges else None
+
+
+class LrsWindowUnit(WindowUnit):
+    """One page of a re-read window (backfills)."""
+
+    page: int
+    request: str
+    status: int
+    statements: int
+    repeated_in_page: int
+    done: bool
+
+
+class LrsRun(PagedRun):
+    """An unfinished run: its ``since``, and what the landed pages saw."""
+
+    since: str | None
+    max_stored: str | None = None
+    consistent_through: str | None = None
+
+
+class LrsLastRun(Stored):
+    since: str | None
+    pages: int
+    load_id: str
+
+
+class LrsState(SourceState):
+    watermark: str | None = None  # the highest `stored` landed by a complete run (Consistent-Through capped)
+    run: LrsRun | None = None
+    last_run: LrsLastRun | None = None
+
+    def position(self) -> list[str]:
+        parts = [f"watermark {self.watermark}"] if self.watermark else []
+        return parts + ([self.run.describe()] if self.run else [])
+
+
+def read_unit(data: Mapping[str, Any]) -> LrsPageUnit | LrsWindowUnit:
+    return LrsWindowUnit.from_json(data) if "window" in data else LrsPageUnit.from_json(data)
+
+
 class XapiLrsConnector:
-    """``kind: xapi_lrs`` — see the module docstring and ``OPTIONS``."""
+    """``kind: xapi_lrs`` — see the module docstring and ``XapiLrsOptions``."""
 
     kind = "xapi_lrs"
-    OPTIONS: dict[str, bool] = {
-        "url": True,  # the xAPI endpoint, e.g. https://lrs.example.com/xAPI/ (statements are under it)
-        "username_env": True,  # env var holding the basic-auth user (LRS key)
-        "password_env": True,  # env var holding the basic-auth password (LRS secret)
-        "lookback": False,  # overlap below the watermark: seconds or "5m", "2h", "7d" (default 5m)
-        "limit": False,  # page size asked for (default 500; the LRS may return fewer)
-        "ascending": False,  # ask for oldest first (default true)
-        "since": False,  # first run only: start here instead of the beginning (ISO timestamp)
-        "version": False,  # X-Experience-API-Version (default 1.0.3)
-        "params": False,  # extra query filters, e.g. {activity: …, related_activities: true}
-        **HTTP_OPTIONS,
-    }
+    options_type: ClassVar[type[XapiLrsOptions]] = XapiLrsOptions
+    streams = streams("watermark", ENTITY)
+    state_type: ClassVar[type[LrsState]] = LrsState
+    read_unit = staticmethod(read_unit)
 
-    def __init__(self, name: str, options: dict[str, Any], *, env: Mapping[str, str] = os.environ, **http: Any):
+    def __init__(self, name: str, options: XapiLrsOptions, *, env: Mapping[str, str] = os.environ, **http: Any):
         self.name = name
-        self.options = dict(options)
+        self.options = options
         self.env = env
         self._http = http  # test hooks for the client (sleep, clock, …)
-        url = options.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise SourceError(f"source {name!r}: option url must be an http(s) URL, got {url!r}")
-        self.statements_url = url.rstrip("/") + "/statements"
-        self.lookback = seconds_option(name, options, "lookback", DEFAULT_LOOKBACK)
-        self.limit = whole_number_option(name, options, "limit", DEFAULT_LIMIT, minimum=1)
-        self.ascending = bool(options.get("ascending", True))
-        self.initial_since = options.get("since")
-        if self.initial_since is not None and _instant(str(self.initial_since)) is None:
-            raise SourceError(f"source {name!r}: option since must be an ISO timestamp, got {self.initial_since!r}")
-        self.version = str(options.get("version", "1.0.3"))
-        extra = options.get("params") or {}
-        if not isinstance(extra, dict):
-            raise SourceError(f"source {name!r}: option params must be a mapping of query parameters")
-        self.extra_params = {str(key): value for key, value in extra.items()}
+        self.statements_url = options.url.rstrip("/") + "/statements"
+        self.lookback = options.lookback
+        self.limit = options.limit
+        self.ascending = options.ascending
+        self.initial_since = options.since
+        self.version = options.version
+        self.extra_params = {str(key): value for key, value in options.params.items()}
 
     # -- HTTP -----------------------------------------------------------------------------------
 
     def client(self) -> HttpClient:
-        user_var, password_var = self.options["username_env"], self.options["password_env"]
-        user = require_env(self.name, "username_env", user_var, self.env)
-        password = require_env(self.name, "password_env", password_var, self.env)
-        return client_from_options(
+        options = self.options
+        user = options.username_env.resolve(self.name, "username_env", self.env).get_secret_value()
+        password = options.password_env.resolve(self.name, "password_env", self.env).get_secret_value()
+        return options.client(
             self.name,
-            self.options,
             auth=(user, password),
             secrets=[user],  # an LRS "key": half of the credential
             headers={"X-Experience-API-Version": self.version},
-            auth_hint=f"check the LRS credentials in {user_var} / {password_var}",
+            auth_hint=f"check the LRS credentials in {options.username_env} / {options.password_env}",
             **self._http,
         )
 
@@ -199,15 +261,13 @@ class XapiLrsConnector:
 
     # -- the Connector protocol ---------------------------------------------------------------------
 
-    def extract(self, state: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ParseResult]]:
-        run = state.get("run")
+    def extract(self, state: LrsState) -> Iterator[tuple[LrsPageUnit, ParseResult]]:
+        run = state.run
         if run:
-            since = run.get("since")
-            resume = PageRequest.from_state(run["next"])
-            max_stored, consistent = run.get("max_stored"), run.get("consistent_through")
-            number = int(run.get("pages", 0)) + 1
+            since, resume, number = run.since, run.next, run.pages + 1
+            max_stored, consistent = run.max_stored, run.consistent_through
         else:
-            since = self.since_for(state.get("watermark"))
+            since = self.since_for(state.watermark)
             resume, max_stored, consistent, number = None, None, None, 1
         start = self.first_request(since)
         with self.client() as client:
@@ -219,64 +279,62 @@ class XapiLrsConnector:
                 done = page.next is None
                 if done and run is None and page.number == 1 and not page.items:
                     return  # nothing new since the watermark: no empty load, no state change
-                unit = {
-                    "page": page.number,
-                    "since": since,
-                    "request": client.redact(page.response.request.path_url),
-                    "status": page.response.status_code,
-                    "statements": len(page.items),
-                    "repeated_in_page": repeated,
-                    "max_stored": max_stored,
-                    "consistent_through": consistent,
-                    "next": page.next.to_state() if page.next else None,
-                    "done": done,
-                }
+                unit = LrsPageUnit(
+                    page=page.number,
+                    since=since,
+                    request=client.redact(page.response.request.path_url),
+                    status=page.response.status_code,
+                    statements=len(page.items),
+                    repeated_in_page=repeated,
+                    max_stored=max_stored,
+                    consistent_through=consistent,
+                    next=page.next,
+                    done=done,
+                )
                 yield unit, result
 
-    def extract_window(self, start: datetime, end: datetime) -> Iterator[tuple[dict[str, Any], ParseResult]]:
+    def extract_window(self, start: datetime, end: datetime) -> Iterator[tuple[LrsWindowUnit, ParseResult]]:
         """Backfills: the statements *stored* in ``[start, end)`` (``since``/``until``), one unit per
         page, ignoring and never moving the watermark (``WindowedConnector``)."""
         request = self.first_request(since_param(start))
         request.params["until"] = since_param(end)
-        window = {"since": request.params["since"], "until": request.params["until"]}
+        window = Window(since=request.params["since"], until=request.params["until"])
         with self.client() as client:
             for page in paginate(client, XapiMorePaginator(), request):
                 if not page.items:
                     continue
                 source_file = client.redact(page.response.request.path_url.split("?", 1)[0])
                 result, _, repeated = map_page(page.items, source_file)
-                unit = {
-                    "window": window,
-                    "page": page.number,
-                    "request": client.redact(page.response.request.path_url),
-                    "status": page.response.status_code,
-                    "statements": len(page.items),
-                    "repeated_in_page": repeated,
-                    "done": page.next is None,
-                }
+                unit = LrsWindowUnit(
+                    window=window,
+                    page=page.number,
+                    request=client.redact(page.response.request.path_url),
+                    status=page.response.status_code,
+                    statements=len(page.items),
+                    repeated_in_page=repeated,
+                    done=page.next is None,
+                )
                 yield unit, result
 
-    def advance(self, state: dict[str, Any], unit: dict[str, Any], load_id: str) -> dict[str, Any]:
+    def advance(self, state: LrsState, unit: LrsPageUnit, load_id: str) -> LrsState:
         """The state after ``unit``'s load committed: the next page's position, or (after the last
         page) the new watermark with the position cleared."""
-        rest = {key: value for key, value in state.items() if key not in ("run", "watermark")}
-        watermark = state.get("watermark")
-        if not unit["done"]:
-            run = {
-                "since": unit["since"],
-                "next": unit["next"],
-                "max_stored": unit["max_stored"],
-                "consistent_through": unit["consistent_through"],
-                "pages": unit["page"],
-                "load_id": load_id,
-            }
-            return {**rest, "watermark": watermark, "run": run}
-        candidate = _instant(unit["max_stored"])
-        consistent = _instant(unit["consistent_through"])
+        if not unit.done and unit.next is not None:
+            run = LrsRun(
+                since=unit.since,
+                next=unit.next,
+                max_stored=unit.max_stored,
+                consistent_through=unit.consistent_through,
+                pages=unit.page,
+                load_id=load_id,
+            )
+            return state.replace(watermark=state.watermark, run=run)
+        candidate = _instant(unit.max_stored)
+        consistent = _instant(unit.consistent_through)
         if candidate is not None and consistent is not None and consistent < candidate:
             candidate = consistent  # statements stored after this may not be visible yet
-        return {
-            **rest,
-            "watermark": _later(watermark, candidate),
-            "last_run": {"since": unit["since"], "pages": unit["page"], "load_id": load_id},
-        }
+        return state.replace(
+            drop=("run",),
+            watermark=_later(state.watermark, candidate),
+            last_run=LrsLastRun(since=unit.since, pages=unit.page, load_id=load_id),
+        )

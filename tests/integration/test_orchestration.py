@@ -17,6 +17,7 @@ from werkzeug import Request, Response
 
 from connectors import landing, state
 from connectors.base import ParseResult
+from connectors.files import name_span
 from connectors.lms.xapi_files import ENTITY
 from pipeline import backfill_chunks, backfill_plan, backfill_progress, steps
 from pipeline.config import ConfigError, load_config
@@ -157,8 +158,8 @@ def test_a_load_committed_before_its_state_is_adopted_not_landed_again(tmp_path)
     connector = steps.connector_for(config, source)
     landing.ensure_schema_files(config.home)
     # the crash: the first run landed the file, then died before committing the state
-    unit, result = next(connector.extract({}))
-    orphan = landing.write_load(config.home, "hr", "hris_csv", result, unit=unit)
+    unit, result = next(connector.extract(connector.state_type()))
+    orphan = landing.write_load(config.home, "hr", "hris_csv", result, unit=unit.to_json())
     assert state.read_state(config.home, "hr") == {}
 
     rerun = steps.extract_source(config, source)
@@ -185,7 +186,7 @@ def test_a_load_committed_before_its_state_is_adopted_not_landed_again(tmp_path)
     ],
 )
 def test_file_dates_come_from_the_name(name, span):
-    assert backfill_plan.name_span(name) == span
+    assert name_span(name) == span
 
 
 def test_plan_assigns_each_file_and_load_to_one_chunk(tmp_path):
@@ -322,7 +323,7 @@ def test_a_window_is_re_extracted_landing_only_what_is_not_landed_yet(tmp_path, 
     # the nightly state never moves for window loads, and the nightly never adopts them
     assert state.read_state(config.home, "lrs") == {}
     connector = steps.connector_for(config, config.source("lrs"))
-    assert steps.adopt_orphan_loads(config, config.source("lrs"), connector) == {}
+    assert steps.adopt_orphan_loads(config, config.source("lrs"), connector).to_json() == {}
 
 
 def test_only_new_keeps_changed_records_and_new_rejects(tmp_path):

@@ -77,7 +77,7 @@ def bamboo_employee(employee_id: str, first: str, last: str, **fields) -> dict:
         "location": "London",
         "supervisorEId": "9101",
         "lastChanged": "2026-10-02T09:15:00+00:00",
-        "ssn": "078-05-1120",  # never landed (connectors/api.py SENSITIVE_FIELDS)
+        "ssn": "078-05-1120",  # never landed (connectors/hris/common.py SENSITIVE_FIELDS)
     }
     row.update(fields)
     return row

@@ -1,6 +1,6 @@
 """`xapi_lrs` against two REAL Learning Record Stores on loopback, driven the way
-``flows/pipeline.extract_source`` drives a connector (extract → landing.write_load → advance →
-state.commit_state, one load per page):
+``pipeline/steps.extract_source`` drives a connector (extract → landing.write_load → advance →
+state.commit_source_state, one load per page):
 
 - Ralph (ralph-malph 5.1, fs backend; real basic auth; ``since`` filters on ``timestamp``),
 - Learning Locker's statements service (xapi-statements 5.0.1, in memory; spec-exact ``stored``,
@@ -31,7 +31,7 @@ import pytest
 from connectors import landing, state
 from connectors.base import SourceError
 from connectors.lms.xapi_files import record_from_statement
-from connectors.lms.xapi_lrs import XapiLrsConnector
+from connectors.lms.xapi_lrs import XapiLrsConnector, XapiLrsOptions
 from connectors.parsing import FieldError
 
 pytestmark = pytest.mark.integration
@@ -131,7 +131,9 @@ def connector(server, password: str | None = None, **options) -> XapiLrsConnecto
         **options,
     }
     return XapiLrsConnector(
-        "lrs", settings, env={"TEST_LRS_USER": server.user, "TEST_LRS_PASSWORD": password or server.password}
+        "lrs",
+        XapiLrsOptions.model_validate(settings),
+        env={"TEST_LRS_USER": server.user, "TEST_LRS_PASSWORD": password or server.password},
     )
 
 
@@ -152,15 +154,15 @@ def extract(
     load is written and then the process "dies" before its state is committed."""
     started = time.perf_counter()
     landing.ensure_schema_files(home)
-    current = state.read_state(home, conn.name)
+    current = state.read_source_state(home, conn.name, conn.state_type)
     loads: list[landing.Load] = []
     for unit, result in conn.extract(current):
-        load = landing.write_load(home, conn.name, conn.kind, result, unit=unit)
+        load = landing.write_load(home, conn.name, conn.kind, result, unit=unit.to_json())
         loads.append(load)
         if crash_after_landing is not None and len(loads) == crash_after_landing:
             break
         current = conn.advance(current, unit, load.load_id)
-        state.commit_state(home, conn.name, current)
+        state.commit_source_state(home, conn.name, current)
         if after_commit is not None:
             after_commit(len(loads))
     return Run(loads, time.perf_counter() - started)

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from connectors import files
+from connectors import files, registry
 from connectors.base import ParseContext
-from connectors.files import FileDropConnector
+from connectors.files import FileDropConnector, FileDropOptions, FileDropState
+
+
+def drop(name: str, kind: str, path: Path, glob: str | None = None) -> FileDropConnector:
+    return registry.file_connector(name, kind, FileDropOptions(path=path, glob=glob), ParseContext())
 
 
 def statement(n: int) -> str:
@@ -29,16 +33,16 @@ def test_batches_of_whole_files_bounded_by_bytes(tmp_path: Path, monkeypatch: py
         (tmp_path / f"statements_2026-{month:02d}.jsonl").write_text(
             "\n".join(statement(month * 100 + n) for n in range(50)) + "\n"
         )
-    connector = FileDropConnector("lrs", "xapi_files", tmp_path, None, ParseContext())
-    one_batch = list(connector.extract({}))
-    assert len(one_batch) == 1 and len(one_batch[0][0]["files"]) == 5
+    connector = drop("lrs", "xapi_files", tmp_path)
+    one_batch = list(connector.extract(FileDropState()))
+    assert len(one_batch) == 1 and len(one_batch[0][0].files) == 5
 
-    first_file = next(iter(FileDropConnector("lrs", "xapi_files", tmp_path, "*01.jsonl", ParseContext()).extract({})))
+    first_file = next(iter(drop("lrs", "xapi_files", tmp_path, "*01.jsonl").extract(FileDropState())))
     monkeypatch.setattr(files, "BATCH_BYTES", files.batch_bytes(first_file[1]) * 2 - 1)  # two files are too many
-    batches = list(connector.extract({}))
-    assert [len(unit["files"]) for unit, _ in batches] == [2, 2, 1]
+    batches = list(connector.extract(FileDropState()))
+    assert [len(unit.files) for unit, _ in batches] == [2, 2, 1]
     assert sum(result.raw_rows for _, result in batches) == 250
-    assert [f["name"] for unit, _ in batches for f in unit["files"]] == sorted(p.name for p in tmp_path.iterdir())
+    assert [f.name for unit, _ in batches for f in unit.files] == sorted(p.name for p in tmp_path.iterdir())
 
 
 def test_dict_records_are_counted_by_their_estimated_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,5 +51,5 @@ def test_dict_records_are_counted_by_their_estimated_size(tmp_path: Path, monkey
         rows = "".join(f"S{day},p{n}@x.example,booked,2026-01-0{day},2026-01-0{day}\n" for n in range(10))
         (tmp_path / f"bookings_2026-01-0{day}.csv").write_text(header + rows)
     monkeypatch.setattr(files, "BATCH_BYTES", 15 * files.DICT_RECORD_BYTES)
-    connector = FileDropConnector("bookings", "bookings_csv", tmp_path, None, ParseContext())
-    assert [len(unit["files"]) for unit, _ in connector.extract({})] == [2, 1]
+    connector = drop("bookings", "bookings_csv", tmp_path)
+    assert [len(unit.files) for unit, _ in connector.extract(FileDropState())] == [2, 1]

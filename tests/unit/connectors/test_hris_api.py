@@ -8,22 +8,27 @@ import base64
 import inspect
 import json
 import logging
+import typing
 from datetime import UTC, date, datetime
 
 import pytest
+from pydantic import ValidationError
 from werkzeug import Response
 
-from connectors.api import API_CONNECTORS, EMPLOYEE, hris_date
 from connectors.base import SourceError
 from connectors.hris.bamboohr import (
     DEFAULT_FIELDS,
     EXTRA_REPORT_FIELDS,
     BambooHrConnector,
+    BambooHrOptions,
     record_from_bamboohr,
 )
-from connectors.hris.merge import MergeHrisConnector, current_employment, record_from_merge
-from connectors.hris.workday import WorkdayRaasConnector, record_from_report_entry, report_value
+from connectors.hris.common import EMPLOYEE, hris_date
+from connectors.hris.merge import MergeHrisConnector, MergeHrisOptions, current_employment, record_from_merge
+from connectors.hris.workday import WorkdayRaasConnector, WorkdayRaasOptions, record_from_report_entry, report_value
+from connectors.options import HttpOptions, SecretEnv
 from connectors.parsing import FieldError
+from connectors.registry import API_CONNECTORS
 
 TODAY = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
 API_KEY = "bhr-KEY-0123456789abcdef"
@@ -36,12 +41,13 @@ def load(samples, relative):
 
 
 def drive(conn, state):
-    units, results = [], []
-    for unit, result in conn.extract(state):
-        units.append(unit)
+    """Extract from ``state`` (as stored); the units and final state come back as they are stored."""
+    units, results, current = [], [], conn.state_type.from_json(state)
+    for unit, result in conn.extract(current):
+        units.append(unit.to_json())
         results.append(result)
-        state = conn.advance(state, unit, f"load-{len(units)}")
-    return units, results, state
+        current = conn.advance(current, unit, f"load-{len(units)}")
+    return units, results, current.to_json()
 
 
 def by_cursor(param, pages):
@@ -67,11 +73,14 @@ def test_registry_classes_follow_the_contract():
     assert set(API_CONNECTORS) == {"xapi_lrs", "bamboohr", "workday_raas", "merge_hris"}
     for kind, cls in API_CONNECTORS.items():
         assert cls.kind == kind
-        assert all(isinstance(key, str) and isinstance(required, bool) for key, required in cls.OPTIONS.items())
+        assert issubclass(cls.options_type, HttpOptions) and cls.streams and cls.state_type.from_json({}).is_empty
         parameters = inspect.signature(cls.__init__).parameters
         assert list(parameters)[1:3] == ["name", "options"]
         assert parameters["env"].kind is inspect.Parameter.KEYWORD_ONLY
-        assert all(key.endswith("_env") or "env" not in key for key in cls.OPTIONS)
+        secrets = {key for key, field in cls.options_type.model_fields.items()
+                   if SecretEnv in (field.annotation, *typing.get_args(field.annotation))}  # fmt: skip
+        assert secrets and all(key.endswith("_env") for key in secrets)
+        assert all(key in secrets for key in cls.options_type.model_fields if "env" in key)
 
 
 # -- values ---------------------------------------------------------------------------------------
@@ -184,7 +193,8 @@ def test_bamboohr_custom_report_rows():
 
 def bamboohr(httpserver, **options):
     settings = {"url": httpserver.url_for("/api/gateway.php/acme/"), "api_key_env": "BHR_KEY", **options}
-    return BambooHrConnector("hr", settings, env={"BHR_KEY": API_KEY}, now=lambda: TODAY, sleep=lambda s: None)
+    options = BambooHrOptions.model_validate(settings)
+    return BambooHrConnector("hr", options, env={"BHR_KEY": API_KEY}, now=lambda: TODAY, sleep=lambda s: None)
 
 
 def test_bamboohr_custom_report_over_http(httpserver):
@@ -247,7 +257,7 @@ def test_bamboohr_employees_endpoint_pages_on_the_sample_payloads(httpserver, sa
     )
     conn = BambooHrConnector(
         "hr",
-        {"url": httpserver.url_for("/api/gateway.php/acme/"), "token_env": "BHR_TOKEN", "endpoint": "employees"},
+        BambooHrOptions(url=httpserver.url_for("/api/gateway.php/acme/"), token_env="BHR_TOKEN", endpoint="employees"),
         env={"BHR_TOKEN": "oauth-TOKEN-777777"},
         now=lambda: TODAY,
     )
@@ -263,12 +273,12 @@ def test_bamboohr_employees_endpoint_pages_on_the_sample_payloads(httpserver, sa
 
 
 def test_bamboohr_needs_a_key_and_names_missing_env_vars():
-    with pytest.raises(SourceError, match="give api_key_env"):
-        BambooHrConnector("hr", {"company_domain": "acme"})
-    conn = BambooHrConnector("hr", {"company_domain": "acme", "api_key_env": "BHR_KEY"}, env={})
+    with pytest.raises(ValidationError, match="give api_key_env"):
+        BambooHrOptions(company_domain="acme")
+    conn = BambooHrConnector("hr", BambooHrOptions(company_domain="acme", api_key_env="BHR_KEY"), env={})
     assert conn.base_url == "https://api.bamboohr.com/api/gateway.php/acme/"
     with pytest.raises(SourceError, match=r"environment variable BHR_KEY \(option api_key_env\) is not set"):
-        list(conn.extract({}))
+        list(conn.extract(conn.state_type()))
 
 
 def test_bamboohr_key_never_logged(httpserver, caplog):
@@ -355,7 +365,8 @@ def merge(httpserver, **options):
         **options,
     }
     env = {"MERGE_API_KEY": MERGE_KEY, "MERGE_ACCOUNT_TOKEN": ACCOUNT_TOKEN}
-    return MergeHrisConnector("merge", settings, env=env, now=lambda: TODAY, sleep=lambda s: None)
+    options = MergeHrisOptions.model_validate(settings)
+    return MergeHrisConnector("merge", options, env=env, now=lambda: TODAY, sleep=lambda s: None)
 
 
 def serve_merge_pages(httpserver, samples):
@@ -394,8 +405,9 @@ def test_merge_pages_headers_and_deletions(httpserver, samples):
 def test_merge_resumes_a_pull_of_the_same_day_only(httpserver, samples):
     page = serve_merge_pages(httpserver, samples)
     conn = merge(httpserver)
-    unit, _ = next(iter(conn.extract({})))
-    state = conn.advance({}, unit, "load-1")  # page 1 committed, then the process died
+    empty = conn.state_type()
+    unit, _ = next(iter(conn.extract(empty)))
+    state = conn.advance(empty, unit, "load-1").to_json()  # page 1 committed, then the process died
     assert state["run"]["next"]["params"]["cursor"] == page["next"]
     units, _, final = drive(conn, state)
     assert [u["page"] for u in units] == [2] and httpserver.log[-1][0].args["cursor"] == page["next"]
@@ -485,13 +497,13 @@ def test_workday_connector_over_http_lands_every_entry(httpserver, samples):
     httpserver.expect_request(path, query_string=prompts).respond_with_json(report)
     conn = WorkdayRaasConnector(
         "workday",
-        {
-            "url": httpserver.url_for(path),
-            "username_env": "WD_USER",
-            "password_env": "WD_PASSWORD",
-            "fields": JOB_REPORT_FIELDS,
-            "params": {"Effective_as_of_Date": "2026-11-28"},
-        },
+        WorkdayRaasOptions(
+            url=httpserver.url_for(path),
+            username_env="WD_USER",
+            password_env="WD_PASSWORD",
+            fields=JOB_REPORT_FIELDS,
+            params={"Effective_as_of_Date": "2026-11-28"},
+        ),
         env={"WD_USER": "ISU_trainops@acme", "WD_PASSWORD": "wd-PASS-31337"},
         now=lambda: TODAY,
     )
@@ -505,9 +517,9 @@ def test_workday_connector_over_http_lands_every_entry(httpserver, samples):
 
 def test_workday_configuration_errors_point_at_the_option():
     base = {"url": "https://wd.example/ccx/r", "username_env": "U", "password_env": "P"}
-    with pytest.raises(SourceError, match="fields: map email, hire_date"):
-        WorkdayRaasConnector("wd", {**base, "fields": {"employee_id": "ID"}})
-    with pytest.raises(SourceError, match="unknown column"):
-        WorkdayRaasConnector("wd", {**base, "fields": {**JOB_REPORT_FIELDS, "salary": "Pay"}})
-    with pytest.raises(SourceError, match="status_map values"):
-        WorkdayRaasConnector("wd", {**base, "fields": JOB_REPORT_FIELDS, "status_map": {"x": "gone"}})
+    with pytest.raises(ValidationError, match=r"fields\n  map email, hire_date"):
+        WorkdayRaasOptions.model_validate({**base, "fields": {"employee_id": "ID"}})
+    with pytest.raises(ValidationError, match="unknown column"):
+        WorkdayRaasOptions.model_validate({**base, "fields": {**JOB_REPORT_FIELDS, "salary": "Pay"}})
+    with pytest.raises(ValidationError, match=r"status_map\n  values must be one of active, leave, terminated"):
+        WorkdayRaasOptions.model_validate({**base, "fields": JOB_REPORT_FIELDS, "status_map": {"x": "gone"}})

@@ -11,18 +11,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 from werkzeug import Response
 
 from connectors.base import SourceError
-from connectors.http import (
-    HttpClient,
-    HttpError,
-    RetryPolicy,
-    client_from_options,
-    redact,
-    require_env,
-    seconds_option,
-)
+from connectors.http import HttpClient, HttpError, RetryPolicy, redact
+from connectors.options import Duration, HttpOptions, SecretEnv
 
 PASSWORD = "pw-S3CRET-4711"
 TOKEN = "tok-ABCDEF-987654"
@@ -175,7 +169,7 @@ def test_204_and_empty_bodies_are_none(httpserver):
 def test_rate_budget_spaces_request_starts(httpserver):
     httpserver.expect_request("/x").respond_with_json({})
     sleeper = Sleeper()
-    client = client_from_options("hr", {"requests_per_second": 2}, sleep=sleeper, clock=sleeper.now)
+    client = HttpOptions(requests_per_second=2).client("hr", sleep=sleeper, clock=sleeper.now)
     with client:
         for _ in range(3):
             client.get_json(httpserver.url_for("/x"))
@@ -216,9 +210,27 @@ def test_redact_hides_query_secrets_and_userinfo():
 
 
 def test_missing_env_var_is_named_never_valued():
+    variable = TypeAdapter(SecretEnv).validate_python("LRS_PASSWORD")
     with pytest.raises(SourceError, match=r"source 'lrs': environment variable LRS_PASSWORD \(option password_env\)"):
-        require_env("lrs", "password_env", "LRS_PASSWORD", {"OTHER": "x"})
-    assert require_env("lrs", "password_env", "LRS_PASSWORD", {"LRS_PASSWORD": "pw"}) == "pw"
+        variable.resolve("lrs", "password_env", {"OTHER": "x"})
+    secret = variable.resolve("lrs", "password_env", {"LRS_PASSWORD": "pw-S3CRET"})
+    assert secret.get_secret_value() == "pw-S3CRET" and "S3CRET" not in repr(secret) + str(secret)
+
+
+@pytest.mark.parametrize("value", ["hunter2 hunter2", "https://hooks.example/T0/sEcReT", 1234567])
+def test_a_secret_env_option_never_echoes_what_it_was_given(value):
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(SecretEnv).validate_python(value)
+    (error,) = caught.value.errors()
+    assert "NAME of an environment variable" in error["msg"] and str(value) not in error["msg"]
+
+
+def test_http_options_defaults_and_bounds():
+    client = HttpOptions(max_retries=2, backoff=0.5, timeout=5).client("hr")
+    assert (client.retry.attempts, client.retry.backoff, client.read_timeout, client.min_interval) == (3, 0.5, 5.0, 0.0)
+    for bad in ({"timeout": 0}, {"max_retries": 1.5}, {"max_retries": True}, {"verify_tls": 3}, {"colour": "red"}):
+        with pytest.raises(ValidationError):
+            HttpOptions.model_validate(bad)
 
 
 @pytest.mark.parametrize(
@@ -226,9 +238,9 @@ def test_missing_env_var_is_named_never_valued():
     [(300, 300.0), ("90s", 90.0), ("5m", 300.0), ("2h", 7200.0), ("7d", 604800.0), ("PT5M", 300.0)],
 )
 def test_duration_options(value, seconds):
-    assert seconds_option("lrs", {"lookback": value}, "lookback", 1) == seconds
+    assert TypeAdapter(Duration).validate_python(value) == seconds
 
 
 def test_bad_duration_option_is_refused():
-    with pytest.raises(SourceError, match="option lookback must be a duration"):
-        seconds_option("lrs", {"lookback": "soon"}, "lookback", 1)
+    with pytest.raises(ValidationError, match="expected a duration such as 300"):
+        TypeAdapter(Duration).validate_python("soon")

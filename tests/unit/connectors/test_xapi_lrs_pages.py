@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 
 from connectors.base import SourceError
 from connectors.http import HttpError
-from connectors.lms.xapi_lrs import XapiLrsConnector, map_page, since_param
+from connectors.lms.xapi_lrs import LrsState, XapiLrsConnector, XapiLrsOptions, map_page, since_param
 
 ENV = {"LRS_USER": "key-1", "LRS_PASSWORD": "lrs-pw-S3CRET"}
 CMI5 = "xapi/cmi5-spec-samples/14-completed_and_passed-multiple_sessions"
@@ -72,19 +72,20 @@ class FakeLrs:
 def connector(httpserver, **options):
     settings = {"url": httpserver.url_for("/xAPI/"), "username_env": "LRS_USER", "password_env": "LRS_PASSWORD"}
     settings.update(options)
-    return XapiLrsConnector("lrs", settings, env=ENV, sleep=lambda s: None)
+    return XapiLrsConnector("lrs", XapiLrsOptions.model_validate(settings), env=ENV, sleep=lambda s: None)
 
 
 def drive(conn, state, *, stop_after=None):
-    """Like flows/pipeline.extract_source, without landing: returns units, results and the state."""
-    units, results = [], []
-    for unit, result in conn.extract(state):
-        units.append(unit)
+    """Like pipeline/steps.extract_source, without landing: from ``state`` as stored, returns the
+    units, the results and the state (units and state as they are stored)."""
+    units, results, current = [], [], LrsState.from_json(state)
+    for unit, result in conn.extract(current):
+        units.append(unit.to_json())
         results.append(result)
         if stop_after is not None and len(units) > stop_after:
             break  # crash: this page was read but never committed
-        state = conn.advance(state, unit, f"load-{len(units)}")
-    return units, results, state
+        current = conn.advance(current, unit, f"load-{len(units)}")
+    return units, results, current.to_json()
 
 
 def ids(results):
@@ -143,7 +144,7 @@ def test_the_next_run_asks_since_watermark_minus_lookback(httpserver, statements
 def test_nothing_new_lands_nothing(httpserver, statements):
     httpserver.expect_request("/xAPI/statements").respond_with_handler(FakeLrs(statements, empty_status=204))
     conn = connector(httpserver, lookback=0)
-    assert list(conn.extract({"watermark": "2026-11-28T09:00:09.000000Z"})) == []
+    assert list(conn.extract(LrsState(watermark="2026-11-28T09:00:09.000000Z"))) == []
 
 
 @pytest.mark.parametrize("end_more", ["", None], ids=["more-empty-string", "more-missing"])
@@ -212,12 +213,10 @@ def test_a_malformed_statement_is_rejected_not_dropped(statements):
 def test_refused_credentials_and_missing_env(httpserver):
     httpserver.expect_request("/xAPI/statements").respond_with_data("no", status=401)
     with pytest.raises(HttpError, match=r"GET /xAPI/statements: credentials refused \(HTTP 401\); check the LRS"):
-        list(connector(httpserver).extract({}))
-    conn = XapiLrsConnector(
-        "lrs", {"url": "http://127.0.0.1:1/xAPI", "username_env": "LRS_USER", "password_env": "NOPE"}, env=ENV
-    )
+        list(connector(httpserver).extract(LrsState()))
+    options = XapiLrsOptions(url="http://127.0.0.1:1/xAPI", username_env="LRS_USER", password_env="NOPE")
     with pytest.raises(SourceError, match="environment variable NOPE"):
-        list(conn.extract({}))
+        list(XapiLrsConnector("lrs", options, env=ENV).extract(LrsState()))
 
 
 def test_since_is_floored_to_milliseconds():

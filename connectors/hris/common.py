@@ -1,8 +1,5 @@
-"""The API connector kinds (``API_CONNECTORS``: kind → class) and what the HRIS ones share.
-
-Every class takes ``(name, options, *, env=os.environ)`` and declares ``OPTIONS`` (option key →
-required), which the config loader checks ``trainops.yaml`` entries against. Secrets are only ever
-named by environment variable (``*_env`` options); a missing variable is a ``SourceError`` naming it.
+"""What the HRIS API connectors (``bamboohr``, ``workday_raas``, ``merge_hris``) share: value
+parsing, the employee check, and roster runs with their state and load units.
 
 HRIS pulls are roster snapshots: every record carries ``snapshot_date`` = the UTC date the roster
 was observed (the day the run started). A paged pull lands one load per page and saves the next
@@ -16,42 +13,24 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-from connectors.base import ParseResult
+from connectors.base import ParseResult, streams
 from connectors.http import HttpClient
 from connectors.pagination import Page, PageRequest, Paginator, paginate
 from connectors.parsing import FieldError, compact_json, empty_record, parse_timestamp, reject_from
-
-if TYPE_CHECKING:  # the registry itself is built on first use (see __getattr__), after this module
-    API_CONNECTORS: dict[str, type]
+from connectors.state import LoadUnit, PagedRun, SourceState, Span
 
 log = logging.getLogger("trainops.connectors")
 
 EMPLOYEE = "hris.employee"
+ROSTER_STREAMS = streams("snapshot", EMPLOYEE)
 REQUIRED_EMPLOYEE = ("employee_id", "email", "status", "hire_date")
 EMPLOYEE_STATUSES = ("active", "leave", "terminated")
 # Never landed, even in `raw`: government ids and the like (L&D needs none of them).
 SENSITIVE_FIELDS = frozenset(
     {"ssn", "sin", "nin", "nationalId", "national_id", "taxId", "tax_id", "passport", "bank_info", "remote_data"}
 )
-
-_REGISTRY = {
-    "xapi_lrs": ("connectors.lms.xapi_lrs", "XapiLrsConnector"),
-    "bamboohr": ("connectors.hris.bamboohr", "BambooHrConnector"),
-    "workday_raas": ("connectors.hris.workday", "WorkdayRaasConnector"),
-    "merge_hris": ("connectors.hris.merge", "MergeHrisConnector"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name == "API_CONNECTORS":
-        import importlib
-
-        registry = {kind: getattr(importlib.import_module(module), cls) for kind, (module, cls) in _REGISTRY.items()}
-        globals()["API_CONNECTORS"] = registry
-        return registry
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def utc_now() -> datetime:
@@ -155,6 +134,59 @@ def terminated_by_date(termination: date | None, hire: date | None, snapshot: da
     return snapshot is None or termination <= snapshot
 
 
+# -- roster state and load units ------------------------------------------------------------------
+
+_PLAN_KEYS = ("mode", "modified_after", "started_at")
+
+
+class RosterPageUnit(LoadUnit):
+    """One page (or the single response) of a roster pull, as landed."""
+
+    snapshot_date: date
+    page: int
+    request: str  # method and path, credentials redacted
+    status: int
+    employees: int
+    rejects: int
+    next: PageRequest | None  # the next page's request; None on the last page
+    done: bool
+    endpoint: str | None = None  # bamboohr: custom_report | employees
+    roster: str | None = None  # full | incremental (a change set)
+    mode: str | None = None  # merge_hris: the run's plan (full | incremental) …
+    modified_after: str | None = None  # … the change set's lower bound …
+    started_at: str | None = None  # … and when the run started (its watermark once done)
+
+    def covered_span(self, timezone: str) -> Span | None:
+        return self.snapshot_date, self.snapshot_date
+
+    def plan(self) -> dict[str, Any]:
+        """The run's plan as the unit carries it (Merge's mode, modified_after, started_at)."""
+        return {key: getattr(self, key) for key in _PLAN_KEYS if key in self.model_fields_set}
+
+
+class RosterRun(PagedRun):
+    """An unfinished roster pull: its day, and Merge's plan for it."""
+
+    snapshot_date: date
+    mode: str | None = None
+    modified_after: str | None = None
+    started_at: str | None = None
+
+
+class RosterState(SourceState):
+    run: RosterRun | None = None
+    last_snapshot_date: date | None = None
+    last_load_id: str | None = None
+    last_pages: int | None = None
+
+    def position(self) -> list[str]:
+        parts = [f"snapshot {self.last_snapshot_date}"] if self.last_snapshot_date else []
+        return parts + ([self.run.describe()] if self.run else [])
+
+
+R = TypeVar("R", bound=RosterState)
+
+
 # -- roster runs -------------------------------------------------------------------------------------
 
 
@@ -163,51 +195,65 @@ def roster_pages(
     client: HttpClient,
     paginator: Paginator,
     start: PageRequest,
-    state: dict[str, Any],
+    state: RosterState,
     snapshot_date: date,
     **request: Any,
 ) -> Iterator[Page]:
     """The pages of today's roster pull, resuming a pull of the same day that was interrupted."""
-    run = state.get("run")
+    run = state.run
     resume, number = None, 1
-    if run and run.get("snapshot_date") == snapshot_date.isoformat() and run.get("next"):
-        resume, number = PageRequest.from_state(run["next"]), int(run.get("pages", 0)) + 1
+    if run and run.snapshot_date == snapshot_date:
+        resume, number = run.next, run.pages + 1
         log.info("source %r: resuming the %s roster pull at page %d", name, snapshot_date, number)
     elif run:
         log.warning(
             "source %r: dropping the unfinished roster pull of %s; pulling today's roster from the start",
-            name, run.get("snapshot_date"),
+            name, run.snapshot_date,
         )  # fmt: skip
     yield from paginate(client, paginator, start, resume=resume, first_number=number, **request)
 
 
-def roster_unit(page: Page, snapshot_date: date, result: ParseResult, client: HttpClient, **extra: Any) -> dict:
-    return {
-        "snapshot_date": snapshot_date.isoformat(),
-        "page": page.number,
-        "request": client.redact(page.response.request.path_url),
-        "status": page.response.status_code,
-        "employees": len(result.records.get(EMPLOYEE, [])),
-        "rejects": len(result.rejects),
-        "next": page.next.to_state() if page.next else None,
-        "done": page.next is None,
+def roster_unit(
+    page: Page, snapshot_date: date, result: ParseResult, client: HttpClient, **extra: Any
+) -> RosterPageUnit:
+    return RosterPageUnit(
+        snapshot_date=snapshot_date,
+        page=page.number,
+        request=client.redact(page.response.request.path_url),
+        status=page.response.status_code,
+        employees=len(result.records.get(EMPLOYEE, [])),
+        rejects=len(result.rejects),
+        next=page.next,
+        done=page.next is None,
         **extra,
-    }
+    )
 
 
-def advance_roster(state: dict[str, Any], unit: dict[str, Any], load_id: str, **on_done: Any) -> dict[str, Any]:
+def whole_roster_unit(
+    request: str, status: int, snapshot_date: date, result: ParseResult, **extra: Any
+) -> RosterPageUnit:
+    """The unit of a roster pulled in one response (a report)."""
+    return RosterPageUnit(
+        snapshot_date=snapshot_date,
+        page=1,
+        request=request,
+        status=status,
+        employees=len(result.records.get(EMPLOYEE, [])),
+        rejects=len(result.rejects),
+        next=None,
+        done=True,
+        **extra,
+    )
+
+
+def advance_roster(state: R, unit: RosterPageUnit, load_id: str, **on_done: Any) -> R:
     """The state after a roster page's load: the next page's position, or, after the last page, the
     finished snapshot (plus ``on_done``, e.g. a new watermark)."""
-    rest = {key: value for key, value in state.items() if key != "run"}
-    if not unit["done"]:
-        run = {key: unit[key] for key in ("snapshot_date", "next") if key in unit}
-        run.update({key: unit[key] for key in ("mode", "modified_after", "started_at") if key in unit})
-        run.update(pages=unit["page"], load_id=load_id)
-        return {**rest, "run": run}
-    return {
-        **rest,
-        **on_done,
-        "last_snapshot_date": unit["snapshot_date"],
-        "last_load_id": load_id,
-        "last_pages": unit["page"],
-    }
+    if not unit.done and unit.next is not None:
+        run = RosterRun(
+            snapshot_date=unit.snapshot_date, next=unit.next, **unit.plan(), pages=unit.page, load_id=load_id
+        )
+        return state.replace(run=run)
+    return state.replace(
+        drop=("run",), **on_done, last_snapshot_date=unit.snapshot_date, last_load_id=load_id, last_pages=unit.page
+    )
