@@ -1131,19 +1131,8 @@ def run_scale(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) 
     return result
 
 
-def assemble(
-    scale: Scale,
-    args: argparse.Namespace,
-    phases: dict[str, Any],
-    check: dict[str, Any],
-    volume: dict[str, Any],
-    generation_s: float | None,
-    started: float,
-    complete: bool,
-    carried: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The results document from the phases run so far (``carried``: phases kept from an earlier
-    run, with the commit and time that measured them)."""
+def headline_figures(phases: dict[str, Any]) -> dict[str, Any]:
+    """The results' headline figures (seconds, ratios, rows per second, peak memory) from the phases."""
     full = phases.get("full", {})
     limits = [phases[key]["seconds"] for key in ("limit", "limit#2") if phases.get(key, {}).get("seconds")]
     limit_s = min(limits) if limits else None
@@ -1157,7 +1146,7 @@ def assemble(
     limit_cpu = [phases[key]["cpu"]["ours_cpu_s"] for key in ("limit", "limit#2") if (phases.get(key) or {}).get("cpu")]
     full_cpu = (full.get("cpu") or {}).get("ours_cpu_s")
     nightly_rss = [phases[key]["peak_rss_mib"] for key in ("full", "incremental", "backfill") if key in phases]
-    figures: dict[str, Any] = {
+    return {
         "full_run_s": full_s,
         "limit_s": round(limit_s, 3) if limit_s else None,
         "full_over_limit": ratio(full_s, limit_s, 2),
@@ -1178,6 +1167,25 @@ def assemble(
         "duckdb_read_json_rows_per_s": duckdb_floor,
         "ours_over_duckdb": ratio(ours, duckdb_floor),
     }
+
+
+def assemble(
+    scale: Scale,
+    args: argparse.Namespace,
+    phases: dict[str, Any],
+    check: dict[str, Any],
+    volume: dict[str, Any],
+    generation_s: float | None,
+    started: float,
+    complete: bool,
+    carried: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The results document from the phases run so far (``carried``: phases kept from an earlier
+    run, with the commit and time that measured them)."""
+    full = phases.get("full", {})
+    stages = full.get("stages", {})
+    figures = headline_figures(phases)
+    full_s = figures["full_run_s"]
     growth = growth_exponent(scale, full_s, volume, args.results_dir)
     if scale.name == "L":
         figures["growth_exponent_m_to_l"] = growth["by_rows"] if growth else None

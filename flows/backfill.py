@@ -22,29 +22,28 @@ replace the earlier ones and the result equals a clean run on the fixed data.
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, date, datetime
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from prefect import flow, task
 
-from flows.nightly import _not_a_source_error, tracked_run, validate_build_publish
+from flows import load_run_config
+from flows.nightly import RUN_HOOKS, not_a_source_error, tracked_run, validate_build_publish
 from pipeline.backfill_chunks import land_chunk
 from pipeline.backfill_plan import DEFAULT_CHUNK_DAYS, Chunk, Plan, describe_plan, history_vars, plan_backfill
 from pipeline.backfill_progress import Progress, last_build_seconds, read_progress, write_progress
-from pipeline.config import Config, load_config
+from pipeline.config import Config
 from pipeline.lifecycle import RunFailed, business_today
 
-# The CLI sets this to sys.stderr for a progress bar; Prefect gets a progress artifact either way.
-progress_output: TextIO | None = None
 
-
-@task(retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_not_a_source_error)
+@task(retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=not_a_source_error)
 def run_chunk(config: Config, chunk: Chunk, backfill_id: str) -> dict[str, Any]:
     return land_chunk(config, chunk, backfill_id)
 
 
-@flow(name="backfill", log_prints=True)
+@flow(name="backfill", log_prints=True, **RUN_HOOKS)
 def backfill(
     start: date,
     end: date,
@@ -54,10 +53,15 @@ def backfill(
     config_path: str | None = None,
     lock_wait: float | None = None,
     dry_run: bool = False,
+    target: Literal["duckdb", "postgres"] | None = None,
+    progress_bar: bool = False,
 ) -> dict[str, Any]:
     """Re-extract and reprocess ``start``..``end`` (inclusive) per source in chunks of ``chunk_days``,
-    then rebuild and publish the marts once (module docstring). Rerun to resume an interrupted one."""
-    config = load_config(config_path)
+    then rebuild and publish the marts once (module docstring). Rerun to resume an interrupted one.
+
+    ``progress_bar`` draws the progress on this process's stderr too (the CLI); the Prefect progress
+    artifact ``backfill-progress`` is kept either way."""
+    config = load_run_config(config_path, target)
     as_of = as_of or business_today(config.timezone)
     plan = plan_backfill(config, start, end, sources, chunk_days)
     if dry_run:
@@ -65,19 +69,17 @@ def backfill(
     fields = {"backfill": {"id": plan.backfill_id, "start": start.isoformat(), "end": end.isoformat(),
                            "sources": plan.sources, "chunk_days": chunk_days}}  # fmt: skip
     with tracked_run(config, "backfill", as_of, lock_wait, **fields) as record:
-        _backfill(config, plan, as_of, record)
-    if record["status"] == "failed":
-        raise RunFailed(record["error"], record)
+        _backfill(config, plan, as_of, record, sys.stderr if progress_bar else None)
     return record
 
 
-def _backfill(config: Config, plan: Plan, as_of: date, record: dict[str, Any]) -> None:
+def _backfill(config: Config, plan: Plan, as_of: date, record: dict[str, Any], stream: TextIO | None) -> None:
     plan = plan_backfill(config, plan.start, plan.end, plan.sources, plan.chunk_days)  # under the lock now
     data = read_progress(config.home, plan)
     write_progress(config.home, data)
     info = record["backfill"]
     info.update(chunks_total=len(plan.chunks), chunks_run=0, chunks_resumed=0, loads=[], revalidated=[])
-    progress = Progress(len(plan.chunks), last_build_seconds(config.home), progress_output)
+    progress = Progress(len(plan.chunks), last_build_seconds(config.home), stream)
     progress.update()
     failures: list[str] = []
     for chunk in plan.chunks:

@@ -11,6 +11,8 @@ import argparse
 import logging
 import os
 import sys
+import traceback
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -103,8 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_logs(args.verbose)
-    if getattr(args, "target", None):  # read by load_config, in this process and in the flow's
-        os.environ["TRAINOPS_TARGET"] = args.target
     from pipeline.config import ConfigError
 
     try:
@@ -117,32 +117,62 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _FailureInOneLine(logging.Filter):
+    """Without ``-v`` the CLI reports a failed run in one line of its own: Prefect's account of it
+    (its ERROR lines and tracebacks) stays in the Prefect API and out of the terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("prefect") and record.levelno >= logging.ERROR)
+
+
 def _quiet_logs(verbose: bool) -> None:
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
+    root = logging.getLogger()
+    before = list(root.handlers)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("great_expectations").setLevel(level)
+    if not verbose:  # only on the console handler made here, never on one a host process installed
+        for handler in root.handlers:
+            if handler not in before:
+                handler.addFilter(_FailureInOneLine())
 
 
-def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
-    from flows.nightly import nightly_sync
-    from pipeline.config import load_config
+def _run_flow(args: argparse.Namespace, call: Callable[[], dict[str, Any]]) -> dict[str, Any] | int:
+    """Call a run's flow; a failure is one line on stderr (with ``-v``, Prefect's logs and the
+    traceback come first) and its exit code."""
+    from pipeline.config import ConfigError
     from pipeline.lifecycle import LockBusy, RunFailed
 
-    config = load_config(config_path or args.config)  # fail fast, before Prefect starts
     try:
-        record = nightly_sync(
-            as_of=args.as_of, config_path=str(config.path), lock_wait=getattr(args, "lock_wait", None)
-        )
+        return call()
+    except ConfigError:  # exit code 2, from main()
+        raise
     except LockBusy as exc:
         print(f"trainops: {exc}", file=sys.stderr)
         return EXIT_BUSY
-    except RunFailed as exc:
-        print(f"trainops: run failed, published marts untouched: {exc}", file=sys.stderr)
+    except Exception as exc:  # every other failure of a run ends here, as one line
+        if args.verbose and not isinstance(exc, RunFailed):
+            traceback.print_exc()
+        reason = str(exc) if isinstance(exc, RunFailed) else f"{type(exc).__name__}: {exc}"
+        print(f"trainops: run failed, published marts untouched: {reason}", file=sys.stderr)
         return EXIT_FAILED
-    except RuntimeError as exc:
-        print(f"trainops: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+
+
+def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
+    from flows import load_run_config
+    from flows.nightly import nightly_sync
+
+    target = getattr(args, "target", None)
+    config = load_run_config(config_path or args.config, target)  # fail fast, before Prefect starts
+    record = _run_flow(
+        args,
+        lambda: nightly_sync(
+            as_of=args.as_of, config_path=str(config.path), lock_wait=getattr(args, "lock_wait", None), target=target
+        ),
+    )
+    if isinstance(record, int):
+        return record
     print(render_run(record))
     for name, error in sorted((record.get("stale_sources") or {}).items()):
         print(f"trainops: warning: published with stale source {name} (freshness.on_stale: publish): {error}",
@@ -151,30 +181,25 @@ def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from flows import backfill
+    from flows import load_run_config
+    from flows.backfill import backfill
     from pipeline import backfill_plan
-    from pipeline.config import load_config
-    from pipeline.lifecycle import LockBusy, RunFailed
 
-    config = load_config(args.config)
+    config = load_run_config(args.config, args.target)
     plan = backfill_plan.plan_backfill(config, args.start, args.end, args.source, args.chunk_days)  # fail fast
     if args.dry_run:
         print(backfill_plan.render_plan(backfill_plan.describe_plan(config, plan)))
         return EXIT_OK
-    backfill.progress_output = sys.stderr
-    try:
-        record = backfill.backfill(
+    record = _run_flow(
+        args,
+        lambda: backfill(
             start=args.start, end=args.end, sources=args.source, chunk_days=args.chunk_days, as_of=args.as_of,
-            config_path=str(config.path), lock_wait=args.lock_wait,
-        )  # fmt: skip
-    except LockBusy as exc:
-        print(f"trainops: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except RunFailed as exc:
-        print(f"trainops: backfill stopped, published marts untouched: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    finally:
-        backfill.progress_output = None
+            config_path=str(config.path), lock_wait=args.lock_wait, target=args.target,
+            progress_bar=sys.stderr.isatty(),  # on a terminal; a failure stays one line in a log
+        ),
+    )  # fmt: skip
+    if isinstance(record, int):
+        return record
     info = record["backfill"]
     print(
         f"backfill {info['start']}..{info['end']} ({', '.join(info['sources'])}): {info['chunks_run']} chunk(s) run, "
@@ -270,12 +295,12 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from pipeline.config import load_config
+    from flows import load_run_config
     from pipeline.lifecycle import run_lock
     from warehouse import postgres_target as postgres
     from warehouse.duckdb_target import rollback
 
-    config = load_config(args.config)
+    config = load_run_config(args.config, args.target)
     try:
         with run_lock(config.home):
             if config.target == "postgres":
@@ -314,11 +339,11 @@ def render_run(record: dict[str, Any]) -> str:
 
 
 def cmd_compliance(args: argparse.Namespace) -> int:
-    from pipeline.config import load_config
+    from flows import load_run_config
     from reports.compliance import ComplianceLookupError, lookup, render
     from warehouse import postgres_target as postgres
 
-    config = load_config(args.config)
+    config = load_run_config(args.config, args.target)
     try:
         marts = config.marts_db if config.target == "duckdb" else postgres.describe()
         answer = lookup(marts, config.home, args.employee, args.on, args.requirement)

@@ -1,36 +1,43 @@
 """The nightly job as a Prefect flow: extract (sources concurrently) → validate → dbt build → publish.
 
 Also the ``rebuild-marts`` flow (validate → build → publish from landing, no extraction) and what
-every run shares (``tracked_run``): the lock and recovery of ``pipeline/lifecycle.py``, the run record
-``trainops status`` reads, the summary artifact and the failure webhook. Tasks are thin wrappers
-around ``pipeline/steps.py``, ``warehouse/dbt.py`` and the warehouse targets.
+every run shares: ``tracked_run`` around the body (the lock and recovery of ``pipeline/lifecycle.py``,
+the run record ``trainops status`` reads) and ``finish_run``, the flows' Prefect state hook (on
+completion, failure, crash and cancellation: the completed record and HTML report, the
+``<flow>-summary`` artifact, the failure webhook). Tasks are thin wrappers around
+``pipeline/steps.py``, ``warehouse/dbt.py`` and the warehouse targets.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from uuid import UUID
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import MarkdownArtifact
+from prefect.client.schemas.objects import FlowRun, State
+from prefect.context import FlowRunContext
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from connectors.base import SourceError
+from flows import load_run_config
 from pipeline import lifecycle, steps
-from pipeline.config import Config, Source, load_config
+from pipeline.config import Config, Source
 from pipeline.freshness import record_extractions
 from pipeline.lifecycle import LockBusy, RunFailed, business_today, recover, run_lock
 from reports import notify, summary
 from warehouse import dbt, duckdb_target, postgres_target
 
 
-def _not_a_source_error(task: Any, task_run: Any, state: Any) -> bool:
+def not_a_source_error(task: Any, task_run: Any, state: Any) -> bool:
     """Retry flaky I/O, not a file that is broken (retrying it cannot help)."""
     try:
         state.result()
@@ -43,7 +50,7 @@ def _not_a_source_error(task: Any, task_run: Any, state: Any) -> bool:
 
 # Retries (with backoff) only on the I/O tasks: extraction. Validation, the dbt build and the publish
 # are deterministic on local files: a retry would fail the same way.
-@task(retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_not_a_source_error)
+@task(retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=not_a_source_error)
 def extract(config: Config, source: Source) -> steps.ExtractSummary:
     result = steps.extract_source(config, source)
     get_run_logger().info(
@@ -89,16 +96,30 @@ def _logger() -> Any:
         return logging.getLogger("trainops")
 
 
+@dataclass
+class _OpenRun:
+    """A run between its lock and its state hook: the hook completes ``record`` and releases ``lock``."""
+
+    config: Config
+    record: dict[str, Any]
+    lock: ExitStack
+
+
+# Prefect calls a state hook with (flow, flow_run, state) only: the run it completes is found here by
+# its flow run's id (in this process: hooks run where the flow ran).
+_open_runs: dict[UUID, _OpenRun] = {}
+
+
 @contextmanager
 def tracked_run(
     config: Config, flow_name: str, as_of: date, lock_wait: float | None = None, **fields: Any
 ) -> Iterator[dict[str, Any]]:
-    """Lock, recover, record: yields the run record for the body to fill. A ``RunFailed`` from the
-    body is recorded (``status: failed``) and swallowed — the caller raises it from the record; any
-    other exception is recorded and re-raised. Afterwards: run record, summary artifact, webhook."""
-    run_id = lifecycle.new_run_id()
+    """Lock, recover, record: yields the run record for the body to fill and records how the body
+    ended (``success`` or ``stale``; ``failed`` with the error, which propagates; a crash leaves
+    ``running`` for the next run's recovery to record). The lock is held until the flow's state hook
+    (``finish_run``) has completed the record, written it and the report, and sent the webhook."""
     record: dict[str, Any] = {
-        "run_id": run_id,
+        "run_id": lifecycle.new_run_id(),
         "flow": flow_name,
         "as_of": as_of.isoformat(),
         "config": str(config.path),
@@ -107,67 +128,96 @@ def tracked_run(
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }
+    run = _OpenRun(config, record, ExitStack())
     wait = config.lock_wait if lock_wait is None else lock_wait
     logger = _logger()
 
     def waiting(holder: str) -> None:
         logger.warning("waiting up to %g s for the lock held by %s", wait, holder)
 
-    with ExitStack() as stack:
-        try:
-            stack.enter_context(
-                run_lock(config.home, wait, holder={"run_id": run_id, "flow": flow_name}, on_wait=waiting)
-            )
-        except LockBusy as exc:  # worth a page too: e.g. a stuck run blocks tonight's
-            notify.notify(config, record | {"status": "failed", "error": str(exc)})
-            raise
-        record["started_at"] = datetime.now().astimezone().isoformat()
-        recovered = recover(config, on_crashed=lambda crashed: summary.write_report(config.home, crashed))
-        if recovered:
-            record["recovered"] = recovered
-            logger.warning("recovered from an interrupted run: %s", "; ".join(recovered))
-        lifecycle.write_run_record(config.home, run_id, record)
-        summary.write_report(config.home, record)
-        try:
-            yield record
-            if record["status"] == "running":
-                record["status"] = "stale" if record.get("stale_sources") else "success"
-        except RunFailed as exc:
-            record.update(status="failed", error=str(exc))
-        except Exception as exc:  # recorded for `trainops status`, then re-raised
-            record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-            raise
-        finally:
-            record["finished_at"] = datetime.now().astimezone().isoformat()
-            try:
-                summary.complete_record(config.home, record)
-            except Exception as exc:  # the report must not hide the run's own outcome
-                record["report_error"] = f"{type(exc).__name__}: {exc}"
-            record["notified"] = notify.notify(config, record)
-            lifecycle.write_run_record(config.home, run_id, record)
-            summary.write_report(config.home, record)
-            _artifact(record)
-            lifecycle.prune_builds(config)
-
-
-def _artifact(record: dict[str, Any]) -> None:
-    """The run summary as a Prefect markdown artifact; never fails the run (the record has it all)."""
     try:
-        markdown = summary.render_markdown(record)
-        if record.get("stale_sources"):
-            markdown += "\n## Stale sources\n\nPublished without a fresh extraction of:\n\n"
-            markdown += "".join(f"- **{name}**: {error}\n" for name, error in sorted(record["stale_sources"].items()))
-        backfill = record.get("backfill")
-        if backfill:
-            markdown += (
-                f"\n## Backfill\n\n{backfill['start']}..{backfill['end']}, sources {', '.join(backfill['sources'])}, "
-                f"chunks of {backfill['chunk_days']} days: {backfill.get('chunks_run', 0)} run, "
-                f"{backfill.get('chunks_resumed', 0)} already done, {len(backfill.get('loads', []))} loads landed, "
-                f"{len(backfill.get('revalidated', []))} loads revalidated.\n"
-            )
-        create_markdown_artifact(
-            markdown, key=f"{record['flow']}-summary", description=f"trainops {record['flow']} run summary"
-        )
+        holder = {"run_id": record["run_id"], "flow": flow_name}
+        run.lock.enter_context(run_lock(config.home, wait, holder=holder, on_wait=waiting))
+    except LockBusy as exc:  # worth a page too: e.g. a stuck run blocks tonight's
+        notify.notify(config, record | {"status": "failed", "error": str(exc)})
+        raise
+    context = FlowRunContext.get()
+    if context is not None and context.flow_run is not None:
+        _open_runs[context.flow_run.id] = run
+    try:
+        _start(config, record, logger)
+        yield record
+        if record["status"] == "running":
+            record["status"] = "stale" if record.get("stale_sources") else "success"
+    except RunFailed as exc:  # the flow raises it: the caller's message and record
+        record.update(status="failed", error=str(exc))
+        raise
+    except Exception as exc:  # recorded for `trainops status`, then re-raised
+        record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        record["finished_at"] = datetime.now().astimezone().isoformat()
+        if context is None:  # not a flow run (a plain call): no state hook follows
+            _complete(run)
+
+
+def _start(config: Config, record: dict[str, Any], logger: Any) -> None:
+    """Under the lock: clean up after a killed run, then record this one as running."""
+    record["started_at"] = datetime.now().astimezone().isoformat()
+    recovered = recover(config, on_crashed=lambda crashed: summary.write_report(config.home, crashed))
+    if recovered:
+        record["recovered"] = recovered
+        logger.warning("recovered from an interrupted run: %s", "; ".join(recovered))
+    lifecycle.write_run_record(config.home, record["run_id"], record)
+    summary.write_report(config.home, record)
+
+
+def finish_run(flow: Any, flow_run: FlowRun, state: State) -> None:
+    """The state hook of every trainops flow (completed, failed, crashed or cancelled): completes the
+    run's record (quarantine findings, checks, changes), sends the webhook if it is worth a page,
+    writes the record and its HTML report, creates the ``<flow>-summary`` artifact, prunes old builds
+    and releases the lock."""
+    run = _open_runs.pop(flow_run.id, None)
+    if run is not None:  # None: the flow stopped before it took the lock (bad config, lock busy)
+        _complete(run, flow_run.id)
+
+
+RUN_HOOKS: dict[str, list[Any]] = {
+    "on_completion": [finish_run],
+    "on_failure": [finish_run],
+    "on_crashed": [finish_run],
+    "on_cancellation": [finish_run],
+}
+
+
+def _complete(run: _OpenRun, flow_run_id: UUID | None = None) -> None:
+    config, record = run.config, run.record
+    try:
+        try:
+            summary.complete_record(config.home, record)
+        except Exception as exc:  # the report must not hide the run's own outcome
+            record["report_error"] = f"{type(exc).__name__}: {exc}"
+        record["notified"] = notify.notify(config, record)
+        lifecycle.write_run_record(config.home, record["run_id"], record)
+        summary.write_report(config.home, record)
+        _artifact(record, flow_run_id)
+        lifecycle.prune_builds(config)
+    finally:
+        run.lock.close()
+
+
+def _artifact(record: dict[str, Any], flow_run_id: UUID | None) -> None:
+    """The run summary as a Prefect markdown artifact; never fails the run (the record has it all)."""
+    artifact = MarkdownArtifact(
+        markdown=summary.render_markdown(record),
+        key=f"{record['flow']}-summary",
+        description=f"trainops {record['flow']} run summary",
+        flow_run_id=flow_run_id,
+    )
+    try:
+        with warnings.catch_warnings():  # a crash hook runs after the flow run's context has closed
+            warnings.simplefilter("ignore", FutureWarning)
+            artifact.create()
     except Exception as exc:  # outside a flow run, or the API is gone
         _logger().debug("no summary artifact: %s", exc)
 
@@ -175,38 +225,41 @@ def _artifact(record: dict[str, Any]) -> None:
 # -- the flows -------------------------------------------------------------------------------------
 
 
-@flow(name="nightly-sync", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="nightly-sync", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True, **RUN_HOOKS)
 def nightly_sync(
-    as_of: date | None = None, config_path: str | None = None, lock_wait: float | None = None
+    as_of: date | None = None,
+    config_path: str | None = None,
+    lock_wait: float | None = None,
+    target: Literal["duckdb", "postgres"] | None = None,
 ) -> dict[str, Any]:
     """Extract every configured source, validate, build the marts and publish them.
 
     Raises ``RunFailed`` (published marts untouched) when a critical validation fails, a dbt
     model/test fails, or a source cannot be extracted and ``freshness.on_stale`` is ``hold``.
-    ``lock_wait`` overrides the config's seconds to wait for another run's lock.
+    ``lock_wait`` overrides the config's seconds to wait for another run's lock, ``target`` the
+    config's ``target``.
     """
-    config = load_config(config_path)
+    config = load_run_config(config_path, target)
     as_of = as_of or business_today(config.timezone)
     with tracked_run(config, "nightly-sync", as_of, lock_wait) as record:
         _run(config, as_of, record["run_id"], record)
-    if record["status"] == "failed":
-        raise RunFailed(record["error"], record)
     return record
 
 
-@flow(name="rebuild-marts", log_prints=True)
+@flow(name="rebuild-marts", log_prints=True, **RUN_HOOKS)
 def rebuild_marts(
-    as_of: date | None = None, config_path: str | None = None, lock_wait: float | None = None
+    as_of: date | None = None,
+    config_path: str | None = None,
+    lock_wait: float | None = None,
+    target: Literal["duckdb", "postgres"] | None = None,
 ) -> dict[str, Any]:
     """Validate what is landed, build and publish the marts — no extraction (after a dbt or
     reference-data change, or to recompute the marts for another as-of date)."""
-    config = load_config(config_path)
+    config = load_run_config(config_path, target)
     as_of = as_of or business_today(config.timezone)
     with tracked_run(config, "rebuild-marts", as_of, lock_wait) as record:
         record["sources"] = []
         validate_build_publish(config, as_of, record["run_id"], record)
-    if record["status"] == "failed":
-        raise RunFailed(record["error"], record)
     return record
 
 

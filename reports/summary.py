@@ -141,35 +141,49 @@ def write_report(home: Path, record: dict[str, Any]) -> Path:
 
 
 def render_markdown(record: dict[str, Any]) -> str:
+    """The run report (the Prefect artifact ``<flow>-summary``; the HTML page is rendered from it)."""
     lines = [f"# trainops run {record['run_id']} — {record['status']}", ""]
     lines.append(f"as of **{record['as_of']}**, config `{record['config']}`")
     if record.get("error"):
         lines += ["", f"**Error:** {record['error']}"]
-    lines += [
-        "",
-        "## Sources",
-        "",
-        "| source | kind | new files | rows | parse rejects |",
-        "|---|---|---|---|---|",
-    ]
+    sections = (_sources, _validation, _build, _published, _checks, _changes_section, _quarantine, _stale, _backfill)
+    for section in sections:
+        lines += section(record)
+    return "\n".join(lines) + "\n"
+
+
+def _sources(record: dict[str, Any]) -> list[str]:
+    lines = ["", "## Sources", "", "| source | kind | new files | rows | parse rejects |", "|---|---|---|---|---|"]
     for source in record.get("sources", []):
         rows = ", ".join(f"{entity}: {count}" for entity, count in source["rows"].items()) or "—"
         lines.append(f"| {source['source']} | {source['kind']} | {source['files']} | {rows} | {source['rejects']} |")
+    return lines
+
+
+def _validation(record: dict[str, Any]) -> list[str]:
     validation = record.get("validation")
-    if validation:
-        lines += [
-            "",
-            "## Validation",
-            "",
-            f"{validation['loads']} loads, {validation['rows']} rows validated, "
-            f"{validation['quarantined_rows']} rows quarantined, {validation['warnings']} warnings.",
-        ]
-        lines += [f"- CRITICAL: {line}" for line in validation["critical"]]
+    if not validation:
+        return []
+    lines = [
+        "",
+        "## Validation",
+        "",
+        f"{validation['loads']} loads, {validation['rows']} rows validated, "
+        f"{validation['quarantined_rows']} rows quarantined, {validation['warnings']} warnings.",
+    ]
+    return lines + [f"- CRITICAL: {line}" for line in validation["critical"]]
+
+
+def _build(record: dict[str, Any]) -> list[str]:
     build = record.get("build")
-    if build:
-        counts = ", ".join(f"{status}: {n}" for status, n in sorted(build["counts"].items()))
-        lines += ["", "## dbt build", "", f"{counts} in {build['seconds']:.1f} s"]
-        lines += [f"- {failure}" for failure in build["failures"]]
+    if not build:
+        return []
+    counts = ", ".join(f"{status}: {n}" for status, n in sorted(build["counts"].items()))
+    return ["", "## dbt build", "", f"{counts} in {build['seconds']:.1f} s"] + [f"- {f}" for f in build["failures"]]
+
+
+def _published(record: dict[str, Any]) -> list[str]:
+    lines = []
     published = record.get("published")
     if published:
         lines += ["", "## Published marts", "", "| mart | rows |", "|---|---|"]
@@ -178,30 +192,67 @@ def render_markdown(record: dict[str, Any]) -> str:
     if figures:
         lines += ["", "## Headline figures", ""]
         lines += [f"- {name}: {value}" for name, value in figures.items()]
+    return lines
+
+
+def _checks(record: dict[str, Any]) -> list[str]:
     checks = record.get("checks")
-    if checks:
-        lines += ["", "## Cross-system checks not passing", ""]
-        lines += [
-            f"- {c['check_name']}: {c['failing_rows']} of {c['checked_rows']} ({c['check_status']})" for c in checks
-        ]
+    if not checks:
+        return []
+    lines = ["", "## Cross-system checks not passing", ""]
+    return lines + [
+        f"- {c['check_name']}: {c['failing_rows']} of {c['checked_rows']} ({c['check_status']})" for c in checks
+    ]
+
+
+def _changes_section(record: dict[str, Any]) -> list[str]:
     changes = record.get("changes")
-    if changes:
-        lines += ["", f"## Changes since run {changes['previous_run']}", ""]
-        lines += [f"- {name}: {c['before']} → {c['now']} rows" for name, c in changes["tables"].items()]
-        lines += [f"- {name}: {c['before']} → {c['now']}" for name, c in changes["figures"].items()]
-        if not changes["tables"] and not changes["figures"]:
-            lines.append("- no change in mart row counts or headline figures")
+    if not changes:
+        return []
+    lines = ["", f"## Changes since run {changes['previous_run']}", ""]
+    lines += [f"- {name}: {c['before']} → {c['now']} rows" for name, c in changes["tables"].items()]
+    lines += [f"- {name}: {c['before']} → {c['now']}" for name, c in changes["figures"].items()]
+    if not changes["tables"] and not changes["figures"]:
+        lines.append("- no change in mart row counts or headline figures")
+    return lines
+
+
+def _quarantine(record: dict[str, Any]) -> list[str]:
     quarantine = record.get("quarantine")
-    if quarantine and quarantine["findings"]:
-        lines += ["", f"## Quarantined by this run ({quarantine['findings']} findings)", ""]
-        lines += [f"- {rule}: {count}" for rule, count in quarantine["by_rule"].items()]
-        lines += ["", "| source | file:line | rule | severity | column | value |", "|---|---|---|---|---|---|"]
-        for row in quarantine["rows"]:
-            lines.append(
-                f"| {row['_source']} | {row['_source_file']}:{row['_source_line']} | {row['rule']} | "
-                f"{row['severity']} | {row['column_name'] or ''} | {row['value'] if row['value'] is not None else ''} |"
-            )
-    return "\n".join(lines) + "\n"
+    if not quarantine or not quarantine["findings"]:
+        return []
+    lines = ["", f"## Quarantined by this run ({quarantine['findings']} findings)", ""]
+    lines += [f"- {rule}: {count}" for rule, count in quarantine["by_rule"].items()]
+    lines += ["", "| source | file:line | rule | severity | column | value |", "|---|---|---|---|---|---|"]
+    for row in quarantine["rows"]:
+        lines.append(
+            f"| {row['_source']} | {row['_source_file']}:{row['_source_line']} | {row['rule']} | "
+            f"{row['severity']} | {row['column_name'] or ''} | {row['value'] if row['value'] is not None else ''} |"
+        )
+    return lines
+
+
+def _stale(record: dict[str, Any]) -> list[str]:
+    stale = record.get("stale_sources")
+    if not stale:
+        return []
+    lines = ["", "## Stale sources", "", "Published without a fresh extraction of:", ""]
+    return lines + [f"- **{name}**: {error}" for name, error in sorted(stale.items())]
+
+
+def _backfill(record: dict[str, Any]) -> list[str]:
+    backfill = record.get("backfill")
+    if not backfill:
+        return []
+    return [
+        "",
+        "## Backfill",
+        "",
+        f"{backfill['start']}..{backfill['end']}, sources {', '.join(backfill['sources'])}, "
+        f"chunks of {backfill['chunk_days']} days: {backfill.get('chunks_run', 0)} run, "
+        f"{backfill.get('chunks_resumed', 0)} already done, {len(backfill.get('loads', []))} loads landed, "
+        f"{len(backfill.get('revalidated', []))} loads revalidated.",
+    ]
 
 
 def render_html(record: dict[str, Any]) -> str:
@@ -227,7 +278,7 @@ def render_html(record: dict[str, Any]) -> str:
         elif line.startswith("## "):
             body.append(f"<h2>{html.escape(line[3:])}</h2>")
         elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:])}</li>")
+            body.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
         elif line:
             body.append(f"<p>{html.escape(line).replace('**', '')}</p>")
     if in_table:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,13 +21,17 @@ from connectors import landing, state
 from connectors.base import ParseResult
 from connectors.files import name_span
 from connectors.lms.xapi_files import ENTITY
+from flows import load_run_config
+from flows.nightly import nightly_sync  # imports Prefect at collection: its console logs to pytest's stream
 from pipeline import backfill_chunks, backfill_plan, backfill_progress, steps
 from pipeline.config import ConfigError, load_config
-from pipeline.lifecycle import LockBusy, recover, run_lock
+from pipeline.lifecycle import LockBusy, RunFailed, read_run_records, recover, run_lock
 from reports import notify
 from reports.status import report
 
 pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
 
 HR_CSV = (
     "employee_id,email,given_name,family_name,status,hire_date,termination_date,job_code,job_title,department,"
@@ -408,3 +414,79 @@ def test_status_of_a_fresh_home_says_what_is_missing(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["sources"][0]["position"] == "nothing loaded yet"
     assert main(["status", "--config", str(path)]) == 0
     assert "ATTENTION: source hr is stale (never extracted)" in capsys.readouterr().out
+
+
+def test_the_target_is_a_copy_of_the_config_not_the_environment(tmp_path, monkeypatch, capsys):
+    from flows.cli import main
+
+    monkeypatch.delenv("TRAINOPS_TARGET", raising=False)
+    path = write_config(tmp_path)
+    config = load_config(path)
+    assert load_run_config(path, "postgres").target == "postgres" and config.target == "duckdb"
+    assert load_run_config(path) == config
+    args = ["backfill", "--config", str(path), "--start", "2026-10-01", "--end", "2026-10-14", "--dry-run"]
+    assert main([*args, "--target", "postgres"]) == 0
+    assert "TRAINOPS_TARGET" not in os.environ
+
+
+# -- a failed run: its record, the state hook, one line from the CLI -------------------------------
+
+
+def lrs_without_password(tmp_path: Path) -> Path:
+    source = "  - {name: lrs, kind: xapi_lrs, url: 'http://127.0.0.1:9/xAPI/', username_env: TRAINOPS_IT_USER, " \
+             "password_env: TRAINOPS_IT_UNSET_PASSWORD}\n"  # fmt: skip
+    return write_config(tmp_path, sources=source)
+
+
+def test_a_failed_run_is_recorded_and_reported_by_the_flows_state_hook(tmp_path, monkeypatch, prefect_harness):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    monkeypatch.setenv("TRAINOPS_IT_USER", "someone")
+    monkeypatch.delenv("TRAINOPS_IT_UNSET_PASSWORD", raising=False)
+    path = lrs_without_password(tmp_path)
+    home = load_config(path).home
+
+    with pytest.raises(RunFailed, match="TRAINOPS_IT_UNSET_PASSWORD.*on_stale is hold") as info:
+        nightly_sync(as_of=date(2026, 11, 28), config_path=str(path))
+
+    (record,) = read_run_records(home)
+    assert record == info.value.record  # the record the flow raised with, completed by the hook
+    assert (record["status"], record["flow"]) == ("failed", "nightly-sync")
+    assert record["error"] == str(info.value) and record["finished_at"] and "quarantine" in record
+    assert "TRAINOPS_IT_UNSET_PASSWORD" in (home / "runs" / f"{record['run_id']}.html").read_text()
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["nightly-sync-summary"]))
+        )
+    (artifact,) = [a for a in artifacts if record["run_id"] in str(a.data)]
+    assert artifact.flow_run_id is not None and "**Error:**" in str(artifact.data)
+    with run_lock(home, wait=0):  # released once the hook was done
+        pass
+
+
+@pytest.mark.parametrize("case", ["missing password variable", "missing drop folder"])
+def test_a_failed_run_prints_one_line_without_v(case, tmp_path, prefect_harness):
+    from prefect.settings import get_current_settings
+
+    if case == "missing drop folder":
+        path = write_config(tmp_path, "freshness: {on_stale: hold}\n", "  - {name: hr, kind: hris_csv, path: ./gone}\n")
+        reason = "gone"
+    else:
+        path, reason = lrs_without_password(tmp_path), "TRAINOPS_IT_UNSET_PASSWORD"
+    env = {**os.environ, "TRAINOPS_IT_USER": "someone", "PREFECT_API_URL": str(get_current_settings().api.url)}
+    env.pop("TRAINOPS_IT_UNSET_PASSWORD", None)
+    env.pop("PREFECT_LOGGING_LEVEL", None)
+    command = [sys.executable, "-m", "flows.cli", "run", "--config", str(path), "--as-of", "2026-11-28"]
+
+    quiet = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+    verbose = subprocess.run(
+        [*command[:3], "-v", *command[3:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+    assert quiet.returncode == 1, quiet.stderr
+    (line,) = quiet.stderr.splitlines()
+    assert line.startswith("trainops: run failed, published marts untouched: ") and reason in line
+    assert "Traceback" not in quiet.stderr + quiet.stdout
+    assert verbose.returncode == 1
+    assert "Traceback" in verbose.stderr and line in verbose.stderr.splitlines()
