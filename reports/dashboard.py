@@ -216,3 +216,16 @@ def render(page: Page) -> str:
     )
     scripts = f"<script>{vega_bundle()}</script>{''.join(specs)}<script>{LOADER}</script>" if specs else ""
     return f"<!doctype html><html lang='en'>{head}<body>{header}<main>{''.join(body)}</main>{scripts}</body></html>\n"
+
+
+def write_for_run(config: Config, marts: str | Path, run_id: str) -> dict[str, str]:
+    """After a run's publish: the dashboard from the marts just published, with the semantic manifest
+    of that run's build. Never fails the run (the marts are published): an error is returned instead."""
+    from reports.metrics import SEMANTIC_MANIFEST
+
+    manifest = config.warehouse / "dbt" / run_id / SEMANTIC_MANIFEST
+    try:
+        path = write_dashboard(config, marts, manifest if manifest.exists() else None)
+    except Exception as exc:  # a report must not hide a published run
+        return {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"}
+    return {"path": str(path)}
