@@ -60,7 +60,7 @@ def write_dashboard(config: Config, marts: str | Path | None = None, semantic_ma
     path = dashboard_path(config.home)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render(page), encoding="utf-8")
+    tmp.write_text(render(page, vega_bundle(path.parent)), encoding="utf-8")
     os.replace(tmp, path)
     return path
 
@@ -140,12 +140,22 @@ document.querySelectorAll('script[type="application/json"][data-chart]').forEach
 
 
 @cache
-def vega_bundle() -> str:
-    """vega + vega-lite + vega-embed as one script (vl-convert's bundle, for Altair's Vega-Lite version)."""
+def vega_bundle(cache_dir: Path) -> str:
+    """vega + vega-lite + vega-embed as one script: vl-convert's bundle for Altair's Vega-Lite version.
+    Bundling takes seconds, so it is kept in ``cache_dir`` per vl-convert and Vega-Lite version."""
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
-    return vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert()).replace("</script", "<\\/script")
+    version = vl_version_for_vl_convert()
+    cached = cache_dir / f".vega-bundle-{vl_convert.__version__}-{version}.js"
+    if cached.exists():
+        return cached.read_text(encoding="utf-8")
+    bundle = vl_convert.javascript_bundle(vl_version=version).replace("</script", "<\\/script")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(bundle, encoding="utf-8")
+    os.replace(tmp, cached)
+    return bundle
 
 
 def script_json(value: Any) -> str:
@@ -197,7 +207,7 @@ def _section(section: sections.Section, first_chart: int) -> tuple[str, list[str
     return "".join(parts), specs
 
 
-def render(page: Page) -> str:
+def render(page: Page, bundle: str) -> str:
     body, specs, charts_so_far = [], [], 0
     for section in page.sections:
         markup, section_specs = _section(section, charts_so_far)
@@ -214,7 +224,7 @@ def render(page: Page) -> str:
         f"<head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
     )
-    scripts = f"<script>{vega_bundle()}</script>{''.join(specs)}<script>{LOADER}</script>" if specs else ""
+    scripts = f"<script>{bundle}</script>{''.join(specs)}<script>{LOADER}</script>" if specs else ""
     return f"<!doctype html><html lang='en'>{head}<body>{header}<main>{''.join(body)}</main>{scripts}</body></html>\n"
 
 
