@@ -177,3 +177,22 @@ def test_empty_marts_show_no_data_yet_and_no_broken_chart(published, browser, tm
     assert opened.page.evaluate("document.querySelectorAll('figure.chart').length") == 0
     for section in ("compliance", "utilization", "billing", "health"):
         assert NO_DATA in opened.page.locator(f"section#{section}").inner_text(), section
+
+
+def test_the_run_wrote_the_dashboard_and_links_it(published):
+    from pipeline.lifecycle import read_run_records
+
+    record = next(r for r in read_run_records(published.home) if r["status"] == "success")
+    assert record["dashboard"] == {"path": str(published.home / "reports" / "dashboard.html")}
+    report = (published.home / "runs" / f"{record['run_id']}.html").read_text()
+    assert '<a href="../reports/dashboard.html">' in report
+
+
+def test_cli_rewrites_the_dashboard_and_prints_its_path(published, capsys):
+    from flows.cli import main
+
+    path = published.home / "reports" / "dashboard.html"
+    before = path.stat().st_mtime_ns
+    assert main(["dashboard", "--config", str(published.path)]) == 0
+    assert capsys.readouterr().out.strip() == str(path)
+    assert path.stat().st_mtime_ns > before
