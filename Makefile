@@ -8,13 +8,14 @@ export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export GX_ANALYTICS_ENABLED=false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90
 
-.PHONY: help install demo run test test-unit test-postgres test-spark lint format docs bench clean
+.PHONY: help install demo run test test-unit test-postgres test-spark lint format docs docs-serve bench clean
 
 help:
 	@echo "make demo   generate a demo enterprise and run the nightly job on it (DuckDB)"
 	@echo "make test   run the whole test suite"
 	@echo "make test-postgres   the marts built on DuckDB and on Postgres must be equal"
 	@echo "make lint   ruff + dbt parse"
+	@echo "make docs   dbt docs (column types and descriptions) of the newest build; make docs-serve to browse"
 	@echo "make bench SCALE=S|M|L   end-to-end benchmark vs the bare-DuckDB limit and dlt (benchmarks/README.md)"
 
 install:
@@ -23,6 +24,7 @@ install:
 
 demo: install
 	$(UV) run trainops demo
+	@if [ -f data/reports/dashboard.html ]; then echo "dashboard: $(CURDIR)/data/reports/dashboard.html"; fi
 
 run: install
 	$(UV) run trainops run
@@ -50,8 +52,17 @@ bench:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) run --frozen --group bench python benchmarks/run.py --scale $(SCALE) $(BENCH_ARGS)
 
+# the dbt docs site with column types and descriptions: generated against the newest build file
+# (`make demo` or a run first); browse it with `make docs-serve`, or open dbt/target/static_index.html
+DOCS_PORT ?= 8081
 docs: install
-	cd dbt && TRAINOPS_BUILD_DB=target/docs.duckdb $(UV) run dbt docs generate --profiles-dir .
+	@build=$$(ls -t $(CURDIR)/data/warehouse/build-*.duckdb 2>/dev/null | head -1); \
+	if [ -z "$$build" ]; then echo "make docs: no build under data/warehouse yet: run make demo first" >&2; exit 1; fi; \
+	cd dbt && TRAINOPS_BUILD_DB=$$build $(UV) run dbt docs generate --profiles-dir . --static \
+	  && echo "docs: $(CURDIR)/dbt/target/static_index.html (or: make docs-serve)"
+
+docs-serve: docs
+	cd dbt && $(UV) run dbt docs serve --profiles-dir . --port $(DOCS_PORT) --no-browser
 
 clean:
 	rm -rf data dbt/target dbt/logs .pytest_cache

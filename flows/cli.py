@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--rollback", action="store_true", required=True, help="re-publish the previous version")
     publish.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
 
+    dashboard = commands.add_parser("dashboard", help="(re)write the dashboard from the published marts")
+    dashboard.add_argument("--config")
+    dashboard.add_argument("--open", action="store_true", help="then open it in the default web browser")
+    dashboard.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
+
     compliance = commands.add_parser(
         "compliance", help="was an employee compliant on a date, and why (evidence back to the raw record)"
     )
@@ -335,7 +340,28 @@ def render_run(record: dict[str, Any]) -> str:
     ]
     if record["published"]["exports"]:
         lines.append(f"exports: {Path(record['published']['marts_db']).parent.parent / 'exports'}")
+    if (record.get("dashboard") or {}).get("path"):
+        lines.append(f"dashboard: {record['dashboard']['path']}")
     return "\n".join(lines)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from pipeline.config import load_config
+    from reports.dashboard import write_dashboard
+    from reports.metrics import MetricsError
+    from warehouse.postgres_target import WarehouseError
+
+    try:
+        path = write_dashboard(load_config(args.config))
+    except (FileNotFoundError, MetricsError, WarehouseError) as exc:
+        print(f"trainops: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(path)
+    if args.open:
+        webbrowser.open(path.as_uri())
+    return EXIT_OK
 
 
 def cmd_compliance(args: argparse.Namespace) -> int:
@@ -363,6 +389,7 @@ COMMANDS = {
     "quarantine": cmd_quarantine,
     "publish": cmd_publish,
     "compliance": cmd_compliance,
+    "dashboard": cmd_dashboard,
 }
 
 

@@ -33,7 +33,7 @@ from pipeline import lifecycle, steps
 from pipeline.config import Config, Source
 from pipeline.freshness import record_extractions
 from pipeline.lifecycle import LockBusy, RunFailed, business_today, recover, run_lock
-from reports import notify, summary
+from reports import dashboard, notify, summary
 from warehouse import dbt, duckdb_target, postgres_target
 
 
@@ -352,3 +352,4 @@ def validate_build_publish(
     published = publish_marts(config, result.build_db, run_id)
     record["published"] = asdict(published)
     record["figures"] = summary.headline_figures(published.marts_db)
+    record["dashboard"] = dashboard.write_for_run(config, published.marts_db, run_id)

@@ -192,6 +192,8 @@ def _published(record: dict[str, Any]) -> list[str]:
     if figures:
         lines += ["", "## Headline figures", ""]
         lines += [f"- {name}: {value}" for name, value in figures.items()]
+    if (record.get("dashboard") or {}).get("path"):
+        lines += ["", f"Dashboard: {record['dashboard']['path']}"]
     return lines
 
 
@@ -287,6 +289,8 @@ def render_html(record: dict[str, Any]) -> str:
         "body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
     )
+    if (record.get("dashboard") or {}).get("path"):  # runs/<run>.html → reports/dashboard.html
+        body.insert(1, '<p><a href="../reports/dashboard.html">Dashboard</a> (charts of the published marts)</p>')
     title = html.escape(f"trainops run {record['run_id']}")
     head = f"<head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head>"
     return f"<!doctype html><html>{head}<body>{''.join(body)}</body></html>\n"

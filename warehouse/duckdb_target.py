@@ -64,6 +64,7 @@ def publish(config: Config, build_db: Path, run_id: str) -> PublishResult:
             con.execute(f'create table main."{name}" as select * from build.{PUBLISHED_SCHEMA}."{name}"')
             checksums[name] = table_checksum(con, f'main."{name}"')
             tables[name] = int(checksums[name].split(":", 1)[0])  # the checksum is "rows:digest"
+        copy_comments(con, "build", PUBLISHED_SCHEMA)
         con.execute("detach build")
         exports = _export_parquet(con, config.exports, names, run_id)
         con.execute("checkpoint")
@@ -73,6 +74,30 @@ def publish(config: Config, build_db: Path, run_id: str) -> PublishResult:
     os.replace(staged, config.marts_db)
     _prune(versions)
     return PublishResult(config.marts_db, version, tables, checksums, exports)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def copy_comments(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> None:
+    """Carry the tables' and columns' comments (dbt ``persist_docs``: the models' descriptions) from
+    ``catalog.schema`` to the same tables in ``main``: ``create table … as select`` drops them, and
+    BI tools (Superset, Metabase) show them as table and column descriptions."""
+    tables = con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = ? and schema_name = ? "
+        "and comment is not null",
+        [catalog, schema],
+    ).fetchall()
+    for table, comment in tables:
+        con.execute(f'comment on table main."{table}" is {_literal(comment)}')
+    columns = con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = ? "
+        "and schema_name = ? and comment is not null",
+        [catalog, schema],
+    ).fetchall()
+    for table, column, comment in columns:
+        con.execute(f'comment on column main."{table}"."{column}" is {_literal(comment)}')
 
 
 def _export_parquet(con: duckdb.DuckDBPyConnection, exports: Path, names: list[str], run_id: str) -> dict[str, Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from datetime import date
 from pathlib import Path
@@ -221,3 +222,16 @@ def test_list_values_survive_the_csv_copy(database):
     with connect() as con:
         back = [con.execute("select %s::text[]", [literal]).fetchone()[0] for literal in literals]
     assert back == values
+
+
+def test_the_dashboard_reads_the_postgres_marts(built):
+    """The run on Postgres wrote the dashboard from schema marts: the same headline figures as a
+    dashboard of the DuckDB run's marts."""
+    from reports.dashboard import write_dashboard
+
+    config = built["config"]
+    assert built["postgres"]["dashboard"] == {"path": str(config.home / "reports" / "dashboard.html")}
+    tiles = re.compile(r'data-metric="([^"]+)"><div class="label">[^<]*</div><div class="value">([^<]*)</div>')
+    on_postgres = dict(tiles.findall((config.home / "reports" / "dashboard.html").read_text()))
+    on_duckdb = dict(tiles.findall(write_dashboard(config, marts=config.marts_db).read_text()))
+    assert len(on_postgres) >= 15 and on_postgres == on_duckdb
