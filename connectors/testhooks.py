@@ -6,9 +6,9 @@ forever; a child process handed in (the dbt build) is stopped with SIGSTOP first
 way when the test kills the process group. Without the variable this is a no-op. Points:
 
 - ``extract``: a load is half written under its ``.tmp-`` name (``connectors/landing.py``)
-- ``landed``: a load is committed, the source's state is not (``flows/pipeline.py``)
-- ``dbt-build``: dbt is writing the build database (``flows/pipeline.py``)
-- ``publish``: the new marts file is staged, not yet swapped in (``flows/publish.py``)
+- ``landed``: a load is committed, the source's state is not (``pipeline/steps.py``)
+- ``dbt-build``: dbt is writing the build database (``warehouse/dbt.py``)
+- ``publish``: the new marts file is staged, not yet swapped in (``warehouse/duckdb_target.py``)
 """
 
 from __future__ import annotations

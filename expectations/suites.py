@@ -1,6 +1,6 @@
 """Great Expectations suites, one per canonical entity (``connectors/schemas.py``), built in code.
 
-The layers split the work (STYLE.md): the parsers reject rows whose required fields are missing or
+The layers split the work (docs/ARCHITECTURE.md): the parsers reject rows whose required fields are missing or
 untypeable, these suites check each landed batch's *contract* (accepted values, plausible values, keys
 unique within the load), and dbt tests check relations across entities. A rule lives in one layer.
 

@@ -127,7 +127,7 @@ def recover(config: Config, on_crashed: Callable[[dict[str, Any]], None] | None 
 
     Half-written loads (``.tmp-``), staged publishes and exports, temporary state/quarantine files,
     and the builds of runs that never finished are removed, and those runs are recorded as crashed.
-    A load committed before its state is adopted by the next extraction (``pipeline.adopt_orphan_loads``).
+    A load committed before its state is adopted by the next extraction (``pipeline.steps.adopt_orphan_loads``).
     Published marts are never touched: the swap is atomic, so they are the last good version.
     """
     home, notes = config.home, []

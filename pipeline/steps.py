@@ -27,8 +27,6 @@ from pipeline.config import Config, FileSource, Source
 
 log = logging.getLogger("trainops")
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
-
 
 class PipelineError(Exception):
     """A step failed in a way the user must act on; the message says what and where."""

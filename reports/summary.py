@@ -41,7 +41,7 @@ QUERY_ERRORS = (duckdb.Error, psycopg.Error)
 
 def marts_fetch(marts: str | Path) -> Fetch:
     """Run a query on the published marts: the DuckDB file, or the Postgres warehouse's schema marts
-    (``marts`` is then the ``postgresql://…`` description flows/postgres.py publishes under)."""
+    (``marts`` is then the ``postgresql://…`` description warehouse/postgres_target.py publishes under)."""
     if str(marts).startswith("postgresql://"):
         from warehouse import postgres_target as postgres
 

@@ -97,7 +97,7 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
     target_path = config.warehouse / "dbt" / run_id
     build_vars = {**dbt_vars(config, as_of), **(extra_vars or {})}
     env = dbt_env(config, build_db)
-    if config.target != "duckdb":  # build the published schemas beside the live ones (flows/postgres.py)
+    if config.target != "duckdb":  # build the published schemas beside the live ones (warehouse/postgres_target.py)
         from warehouse.postgres_target import BUILD_SUFFIX
 
         env["TRAINOPS_BUILD_SUFFIX"] = BUILD_SUFFIX

@@ -20,13 +20,13 @@ from connectors.http import HttpClient
 from connectors.pagination import Page, PageRequest, Paginator, paginate
 from connectors.parsing import FieldError, compact_json, empty_record, parse_timestamp, reject_from
 from connectors.state import LoadUnit, PagedRun, SourceState, Span
+from connectors.vocabulary import EMPLOYEE_STATUSES
 
 log = logging.getLogger("trainops.connectors")
 
 EMPLOYEE = "hris.employee"
 ROSTER_STREAMS = streams("snapshot", EMPLOYEE)
 REQUIRED_EMPLOYEE = ("employee_id", "email", "status", "hire_date")
-EMPLOYEE_STATUSES = ("active", "leave", "terminated")
 # Never landed, even in `raw`: government ids and the like (L&D needs none of them).
 SENSITIVE_FIELDS = frozenset(
     {"ssn", "sin", "nin", "nationalId", "national_id", "taxId", "tax_id", "passport", "bank_info", "remote_data"}

@@ -35,7 +35,6 @@ from pydantic import field_validator, model_validator
 
 from connectors.base import ParseResult, SourceError
 from connectors.hris.common import (
-    EMPLOYEE_STATUSES,
     ROSTER_STREAMS,
     RosterPageUnit,
     RosterState,
@@ -54,6 +53,7 @@ from connectors.hris.common import (
 from connectors.http import HttpClient
 from connectors.options import HttpOptions, HttpUrl, Params, SecretEnv, Text, TextMap, invalid
 from connectors.parsing import FieldError
+from connectors.vocabulary import EMPLOYEE_STATUSES
 
 COLUMNS = (
     "employee_id", "email", "status", "hire_date", "termination_date", "given_name", "family_name",

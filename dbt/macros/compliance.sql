@@ -41,7 +41,7 @@
     {{ return([length, 1] | max) }}
 {%- endmacro %}
 
-{#- The status counts of a compliance rollup (inside a `group by`), one per status of §5. -#}
+{#- The status counts of a compliance rollup (inside a `group by`), one per compliance status (docs/semantics.md). -#}
 {% macro compliance_status_counts() %}
         count(*) as applicable_count,
         count(case when status = 'exempt' then 1 end) as exempt_count,

@@ -107,7 +107,7 @@
     cast(array() as array<string>)
 {%- endmacro %}
 
-{#- landing.sql: `entities` is a map<string, bigint> (flows/spark.py declares it). -#}
+{#- landing.sql: `entities` is a map<string, bigint> (warehouse/spark_target.py declares it). -#}
 {% macro spark__manifest_entity_counts(manifests) -%}
     select
         {{ manifests }}.load_id,

@@ -59,7 +59,7 @@ def test_run_succeeds_and_publishes_every_mart(enterprise):
 
 
 def test_dbt_unit_tests_pass_on_the_nights_build(enterprise, tmp_path):
-    """The nightly build leaves dbt's unit tests out (flows/pipeline.UNIT_TESTS_ENV): here they run,
+    """The nightly build leaves dbt's unit tests out (warehouse/dbt.UNIT_TESTS_ENV): here they run,
     every one, against a copy of that build (their fixtures take column types from its relations)."""
     declared = {
         test["name"]

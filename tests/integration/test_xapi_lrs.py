@@ -116,7 +116,7 @@ def voiding(target: str) -> dict:
     }
 
 
-# -- driving the connector like flows/pipeline.extract_source --------------------------------------
+# -- driving the connector like pipeline/steps.extract_source --------------------------------------
 
 
 def connector(server, password: str | None = None, **options) -> XapiLrsConnector:
