@@ -170,6 +170,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         counts = ", ".join(f"{status}: {n}" for status, n in sorted(build["counts"].items()))
         lines += ["", "## dbt build", "", f"{counts} in {build['seconds']:.1f} s"]
         lines += [f"- {failure}" for failure in build["failures"]]
+        lines += [f"- warning: {warning}" for warning in build.get("warnings", [])]
     published = record.get("published")
     if published:
         lines += ["", "## Published marts", "", "| mart | rows |", "|---|---|"]

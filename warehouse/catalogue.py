@@ -74,12 +74,22 @@ def warehouse_type(arrow_type: pa.DataType, types: dict[str, str]) -> str:
     raise TypeError(f"no {types['engine']} type for Arrow {arrow_type}")
 
 
+def _reference_blocks() -> dict[str, str]:
+    """Each reference table's name → its block of the dbt sources YAML."""
+    blocks = re.split(r"\n\s+- name: ", REFERENCE_SOURCES.read_text())[1:]
+    return {block.split("\n", 1)[0].strip(): block for block in blocks}
+
+
 def reference_columns() -> dict[str, list[str]]:
     """Each reference CSV's expected columns, read from the dbt source definitions (their zero-row
     skeletons: ``cast(null as varchar) as <column>``), so the YAML stays the one list."""
-    text = REFERENCE_SOURCES.read_text()
-    tables: dict[str, list[str]] = {}
-    for block in re.split(r"\n\s+- name: ", text)[1:]:
-        name = block.split("\n", 1)[0].strip()
-        tables[name] = re.findall(r"cast\(null as varchar\) as (\w+)", block)
+    tables = {
+        name: re.findall(r"cast\(null as varchar\) as (\w+)", block) for name, block in _reference_blocks().items()
+    }
     return {name: columns for name, columns in tables.items() if columns}
+
+
+def optional_reference_tables() -> set[str]:
+    """The reference CSVs a deployment may leave out (``optional: true`` in the dbt source's meta):
+    absent, the warehouse gets an empty table of the expected columns."""
+    return {name for name, block in _reference_blocks().items() if re.search(r"\boptional:\s*true\b", block)}

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ class BuildResult:
     seconds: float
     counts: dict[str, int]  # status → nodes
     failures: list[str]
+    warnings: list[str] = field(default_factory=list)  # tests at severity warn that found rows
 
 
 # dbt unit tests check the models' SQL on fixtures, not the night's data: CI runs them
@@ -104,10 +105,13 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
         raise BuildError("dbt build did not run:\n  " + "\n  ".join(tail))
     results = json.loads(results_path.read_text())["results"]
     counts: dict[str, int] = {}
-    failures = []
+    failures, warnings = [], []
     for result in results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
+        message = (result.get("message") or "").strip().splitlines()
+        line = f"{result['unique_id']}: {message[0] if message else result['status']}"
         if result["status"] in ("error", "fail", "runtime error"):
-            message = (result.get("message") or "").strip().splitlines()
-            failures.append(f"{result['unique_id']}: {message[0] if message else result['status']}")
-    return BuildResult(build_db, process.returncode == 0 and not failures, seconds, counts, failures)
+            failures.append(line)
+        elif result["status"] == "warn":
+            warnings.append(line)
+    return BuildResult(build_db, process.returncode == 0 and not failures, seconds, counts, failures, warnings)

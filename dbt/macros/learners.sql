@@ -1,0 +1,125 @@
+{#- Learner identity helpers (docs/data-model.md, learner identity). -#}
+
+{#- The sources of var `learner_matching` ({source name: [employee_id, email]}) whose account names
+    and `user:` ids may match employees directly by `match_to` (employee_id or email). A source
+    not listed never does: an LMS's user `1` must not become HR employee `1`. -#}
+{% macro learner_matching_sources(match_to) -%}
+    {%- set matching = var('learner_matching', {}) or {} -%}
+    {%- if matching is not mapping -%}
+        {{ exceptions.raise_compiler_error(
+            "var learner_matching must map source names to lists of employee_id / email, not " ~ matching) }}
+    {%- endif -%}
+    {%- set sources = [] -%}
+    {%- for source, targets in matching.items() -%}
+        {%- set targets = [targets] if targets is string else (targets or []) -%}
+        {%- for target in targets -%}
+            {%- if target not in ('employee_id', 'email') -%}
+                {{ exceptions.raise_compiler_error(
+                    "var learner_matching." ~ source ~ ": '" ~ target ~ "' is not employee_id or email") }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if match_to in targets -%}
+            {%- do sources.append(source | string) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(sources) }}
+{%- endmacro %}
+
+{#- `expression in ('a', 'b')`, or false for no values. -#}
+{% macro in_text_list(expression, values) -%}
+    {%- if values -%}
+        {{ expression }} in ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- else -%}
+        1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Join predicate: the int_learners_resolved row (`learners`) that resolves reference `learner_ref`
+    of source `source` on `on_date`. Every (source, reference) has periods that cover all dates
+    (valid_from null = since always, valid_to exclusive, null = open); a record without a date
+    takes the latest period. -#}
+{% macro learner_resolved_on(learners, source, learner_ref, on_date) -%}
+    {{ learners }}.source = {{ source }}
+    and {{ learners }}.learner_ref = {{ learner_ref }}
+    and ({{ learners }}.valid_from is null or coalesce({{ on_date }}, {{ open_end_date() }}) >= {{ learners }}.valid_from)
+    and ({{ learners }}.valid_to is null or coalesce({{ on_date }}, {{ open_end_date() }}) < {{ learners }}.valid_to)
+{%- endmacro %}
+
+{#- Lowercase hex SHA-1 of a text (xAPI mbox_sha1sum). Postgres needs the pgcrypto extension
+    (`create extension pgcrypto`, a trusted extension; the on-run-start hook tries it): without
+    it the hash is null, so mbox_sha1sum references stay unresolved, and the build logs why. -#}
+{% macro sha1_hex(expression) -%}
+    {{ return(adapter.dispatch('sha1_hex', 'trainops')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sha1_hex(expression) -%}
+    lower(sha1({{ expression }}))
+{%- endmacro %}
+
+{% macro postgres__sha1_hex(expression) -%}
+    {%- set available = true -%}
+    {%- if execute -%}
+        {%- set found = run_query("select to_regprocedure('digest(text, text)') is not null") -%}
+        {%- set available = found.columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- if available -%}
+        encode(digest({{ expression }}, 'sha1'), 'hex')
+    {%- else -%}
+        {%- do log("pgcrypto is not installed: mbox_sha1sum learner references cannot match the roster "
+                   ~ "(create extension pgcrypto)", info=true) -%}
+        cast(null as text)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on-run-start: what the warehouse needs before any model runs (Postgres: pgcrypto for sha1_hex,
+    if the role may create it; nothing elsewhere). -#}
+{% macro prepare_warehouse() -%}
+    {{ return(adapter.dispatch('prepare_warehouse', 'trainops')()) }}
+{%- endmacro %}
+
+{% macro default__prepare_warehouse() -%}
+    select 1
+{%- endmacro %}
+
+{% macro postgres__prepare_warehouse() -%}
+    do $$
+    begin
+        create extension if not exists pgcrypto;
+    exception when insufficient_privilege then
+        raise warning 'trainops: cannot create extension pgcrypto: mbox_sha1sum learner references stay unresolved';
+    end
+    $$
+{%- endmacro %}
+
+{#- The learner's name a learning record or booking carries in its source payload (`raw`): an
+    xAPI actor's `name`, or a name column a CSV export kept (learner_name, full_name, name). -#}
+{% macro learner_name_from_raw(raw) -%}
+    {{ return(adapter.dispatch('learner_name_from_raw', 'trainops')(raw)) }}
+{%- endmacro %}
+
+{% macro default__learner_name_from_raw(raw) -%}
+    nullif(trim(coalesce(
+        cast({{ raw }} as jsonb) #>> '{actor,name}',
+        cast({{ raw }} as jsonb) ->> 'learner_name',
+        cast({{ raw }} as jsonb) ->> 'full_name',
+        cast({{ raw }} as jsonb) ->> 'name'
+    )), '')
+{%- endmacro %}
+
+{% macro duckdb__learner_name_from_raw(raw) -%}
+    nullif(trim(coalesce(
+        json_extract_string({{ raw }}, '$.actor.name'),
+        json_extract_string({{ raw }}, '$.learner_name'),
+        json_extract_string({{ raw }}, '$.full_name'),
+        json_extract_string({{ raw }}, '$.name')
+    )), '')
+{%- endmacro %}
+
+{% macro spark__learner_name_from_raw(raw) -%}
+    nullif(trim(coalesce(
+        get_json_object({{ raw }}, '$.actor.name'),
+        get_json_object({{ raw }}, '$.learner_name'),
+        get_json_object({{ raw }}, '$.full_name'),
+        get_json_object({{ raw }}, '$.name')
+    )), '')
+{%- endmacro %}
