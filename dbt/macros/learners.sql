@@ -45,9 +45,9 @@
     and ({{ learners }}.valid_to is null or coalesce({{ on_date }}, {{ open_end_date() }}) < {{ learners }}.valid_to)
 {%- endmacro %}
 
-{#- Lowercase hex SHA-1 of a text (xAPI mbox_sha1sum). Postgres needs the pgcrypto extension
-    (`create extension pgcrypto`, a trusted extension; the on-run-start hook tries it): without
-    it the hash is null, so mbox_sha1sum references stay unresolved, and the build logs why. -#}
+{#- Lowercase hex SHA-1 of a text (xAPI mbox_sha1sum). Postgres has it through the pgcrypto
+    extension (a trusted extension: created here when missing and the role may; otherwise mbox_sha1sum
+    references stay unresolved and the build logs why). -#}
 {% macro sha1_hex(expression) -%}
     {{ return(adapter.dispatch('sha1_hex', 'trainops')(expression)) }}
 {%- endmacro %}
@@ -57,38 +57,22 @@
 {%- endmacro %}
 
 {% macro postgres__sha1_hex(expression) -%}
-    {%- set available = true -%}
-    {%- if execute -%}
-        {%- set found = run_query("select to_regprocedure('digest(text, text)') is not null") -%}
-        {%- set available = found.columns[0].values()[0] -%}
-    {%- endif -%}
-    {%- if available -%}
+    {%- if not execute or pgcrypto_available() -%}
         encode(digest({{ expression }}, 'sha1'), 'hex')
     {%- else -%}
-        {%- do log("pgcrypto is not installed: mbox_sha1sum learner references cannot match the roster "
-                   ~ "(create extension pgcrypto)", info=true) -%}
+        {%- do log("trainops: the pgcrypto extension is missing and cannot be created: mbox_sha1sum learner "
+                   ~ "references stay unresolved (create extension pgcrypto)", info=true) -%}
         cast(null as text)
     {%- endif -%}
 {%- endmacro %}
 
-{#- on-run-start: what the warehouse needs before any model runs (Postgres: pgcrypto for sha1_hex,
-    if the role may create it; nothing elsewhere). -#}
-{% macro prepare_warehouse() -%}
-    {{ return(adapter.dispatch('prepare_warehouse', 'trainops')()) }}
-{%- endmacro %}
-
-{% macro default__prepare_warehouse() -%}
-    select 1
-{%- endmacro %}
-
-{% macro postgres__prepare_warehouse() -%}
-    do $$
-    begin
-        create extension if not exists pgcrypto;
-    exception when insufficient_privilege then
-        raise warning 'trainops: cannot create extension pgcrypto: mbox_sha1sum learner references stay unresolved';
-    end
-    $$
+{% macro pgcrypto_available() -%}
+    {%- set probe = "select to_regprocedure('digest(text, text)') is not null" -%}
+    {%- if not run_query(probe).columns[0].values()[0] -%}
+        {%- do run_query("do $$ begin create extension if not exists pgcrypto; "
+                         ~ "exception when insufficient_privilege then null; end $$") -%}
+    {%- endif -%}
+    {{ return(run_query(probe).columns[0].values()[0]) }}
 {%- endmacro %}
 
 {#- The learner's name a learning record or booking carries in its source payload (`raw`): an
