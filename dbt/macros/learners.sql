@@ -37,12 +37,14 @@
 {#- Join predicate: the int_learners_resolved row (`learners`) that resolves reference `learner_ref`
     of source `source` on `on_date`. Every (source, reference) has periods that cover all dates
     (valid_from null = since always, valid_to exclusive, null = open); a record without a date
-    takes the latest period. -#}
+    takes the latest period. Equalities and plain comparisons only (no `or`), so engines hash-join
+    on (source, learner_ref) and filter (an `or` made DuckDB loop over every pair). -#}
 {% macro learner_resolved_on(learners, source, learner_ref, on_date) -%}
+    {%- set record_date = "coalesce(" ~ on_date ~ ", " ~ dbt.cast(dbt.string_literal('9999-12-30'), 'date') ~ ")" -%}
     {{ learners }}.source = {{ source }}
     and {{ learners }}.learner_ref = {{ learner_ref }}
-    and ({{ learners }}.valid_from is null or coalesce({{ on_date }}, {{ open_end_date() }}) >= {{ learners }}.valid_from)
-    and ({{ learners }}.valid_to is null or coalesce({{ on_date }}, {{ open_end_date() }}) < {{ learners }}.valid_to)
+    and {{ record_date }} >= coalesce({{ learners }}.valid_from, {{ dbt.cast(dbt.string_literal('0001-01-01'), 'date') }})
+    and {{ record_date }} < coalesce({{ learners }}.valid_to, {{ open_end_date() }})
 {%- endmacro %}
 
 {#- Lowercase hex SHA-1 of a text (xAPI mbox_sha1sum). Postgres has it through the pgcrypto

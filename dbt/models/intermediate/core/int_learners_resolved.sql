@@ -104,6 +104,18 @@ classified as (
     from learner_refs
 ),
 
+match_keys as (
+    -- what each direct rule compares, null where the rule does not apply (plain equality joins)
+    select
+        *,
+        case when learner_ref_kind = 'identifier' then trim(learner_ref) end as id_key,
+        case when learner_ref_kind = 'mbox_sha1sum' then substring(normalized_ref, 14) end as hash_key,
+        case when {{ in_text_list('source', match_account_to_id) }} then account_name end as account_id_key,
+        case when {{ in_text_list('source', match_account_to_email) }} then lower(account_name) end
+            as account_email_key
+    from classified
+),
+
 email_owners as (
     -- An email that several employees held over time belongs to whoever held it most recently.
     select
@@ -146,27 +158,23 @@ email_hashes as (
 
 direct_matches as (
     select
-        classified.*,
+        match_keys.*,
         by_email.employee_id as email_employee_id,
         by_id.employee_id as id_employee_id,
         by_hash.employee_id as hash_employee_id,
         by_account_id.employee_id as account_id_employee_id,
         by_account_email.employee_id as account_email_employee_id
-    from classified
+    from match_keys
     left join current_email_owners as by_email
-        on classified.normalized_ref = by_email.email_normalized
+        on match_keys.normalized_ref = by_email.email_normalized
     left join known_employee_ids as by_id
-        on classified.learner_ref_kind = 'identifier'
-        and trim(classified.learner_ref) = by_id.employee_id
+        on match_keys.id_key = by_id.employee_id
     left join email_hashes as by_hash
-        on classified.learner_ref_kind = 'mbox_sha1sum'
-        and substring(classified.normalized_ref, 14) = by_hash.mbox_sha1sum
+        on match_keys.hash_key = by_hash.mbox_sha1sum
     left join known_employee_ids as by_account_id
-        on {{ in_text_list('classified.source', match_account_to_id) }}
-        and classified.account_name = by_account_id.employee_id
+        on match_keys.account_id_key = by_account_id.employee_id
     left join current_email_owners as by_account_email
-        on {{ in_text_list('classified.source', match_account_to_email) }}
-        and lower(classified.account_name) = by_account_email.email_normalized
+        on match_keys.account_email_key = by_account_email.email_normalized
 ),
 
 direct as (
@@ -207,8 +215,9 @@ alias_matches as (
 ),
 
 boundaries as (
-    -- the days on which the aliases that apply to a reference can change
-    select source, learner_ref, {{ since_always }} as segment_start from classified
+    -- the days on which the aliases that apply to a reference can change (references no alias
+    -- matches have one period: see periods)
+    select source, learner_ref, {{ since_always }} as segment_start from alias_matches
     union
     select source, learner_ref, alias_from as segment_start from alias_matches
     union
@@ -242,7 +251,7 @@ segment_aliases as (
         on segments.source = alias_matches.source
         and segments.learner_ref = alias_matches.learner_ref
         and alias_matches.alias_from <= segments.segment_start
-        and (alias_matches.alias_to is null or alias_matches.alias_to >= segments.segment_start)
+        and coalesce(alias_matches.alias_to, {{ open_end_date() }}) >= segments.segment_start
 ),
 
 segment_alias_employees as (
@@ -328,6 +337,21 @@ periods as (
         min(ambiguous_alias_employee_ids) as ambiguous_alias_employee_ids
     from segment_periods
     group by source, learner_ref, period_number
+    union all
+    select
+        direct.source,
+        direct.learner_ref,
+        {{ dbt.cast('1', dbt.type_int()) }} as period_number,
+        cast(null as date) as valid_from,
+        cast(null as date) as valid_to,
+        direct.direct_employee_id as employee_id,
+        direct.direct_method as resolution_method,
+        cast(null as {{ dbt.type_string() }}) as ambiguous_alias_employee_ids
+    from direct
+    left join (select distinct source, learner_ref from alias_matches) as aliased
+        on direct.source = aliased.source
+        and direct.learner_ref = aliased.learner_ref
+    where aliased.learner_ref is null
 ),
 
 period_sightings as (
