@@ -370,9 +370,9 @@ class StageTimer:
         # The demo's LRS export names some learners by an SSO account whose name is the employee id:
         # its configuration lets that source match account names (dbt var learner_matching). Until
         # trainops.yaml's `learners:` setting reaches dbt, the benchmark passes the var itself.
-        build_marts = dbt.build_marts
-        dbt.build_marts = lambda config, as_of, run_id, extra_vars=None: build_marts(
-            config, as_of, run_id, {"learner_matching": {"lrs_export": ["employee_id", "email"]}, **(extra_vars or {})}
+        run_vars = dbt.run_vars
+        dbt.run_vars = lambda config, as_of: (
+            run_vars(config, as_of) | {"learner_matching": {"lrs_export": ["employee_id", "email"]}}
         )
         self.wrap(dbt, "build_marts", "build")
         self.wrap(duckdb_target, "publish", "publish")

@@ -38,20 +38,18 @@ def prefect_harness():
 
 # The demo's LRS export names some learners by an SSO account whose name is their employee id, so
 # its configuration lets that source match account names (dbt var `learner_matching`). Until
-# trainops.yaml's `learners:` settings reach dbt by configuration, the tests pass the var themselves.
+# trainops.yaml's `learners:` settings reach dbt by configuration, the tests add the var themselves.
 DEMO_LEARNER_MATCHING = {"lrs_export": ["employee_id", "email"]}
 
 
 @pytest.fixture(scope="session", autouse=True)
 def demo_learner_matching():
-    """Every dbt build of the session (nightly flows included) gets the demo's learner matching."""
+    """Every dbt build of the session (nightly flows, every target) gets the demo's learner matching."""
     from warehouse import dbt
 
-    build_marts = dbt.build_marts
-
-    def with_demo_matching(config, as_of, run_id, extra_vars=None):
-        return build_marts(config, as_of, run_id, {"learner_matching": DEMO_LEARNER_MATCHING, **(extra_vars or {})})
-
+    run_vars = dbt.run_vars
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(dbt, "build_marts", with_demo_matching)
+        patch.setattr(
+            dbt, "run_vars", lambda config, as_of: run_vars(config, as_of) | {"learner_matching": DEMO_LEARNER_MATCHING}
+        )
         yield

@@ -63,6 +63,11 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def run_vars(config: Config, as_of: date) -> dict[str, Any]:
+    """The dbt vars a run's configuration sets, for every target's build."""
+    return {"as_of": as_of.isoformat(), "business_timezone": config.timezone, "due_soon_days": config.due_soon_days}
+
+
 def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> BuildResult:
     """``dbt build`` (models and tests) into a fresh DuckDB file; published marts are untouched.
 
@@ -71,12 +76,7 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
     config.warehouse.mkdir(parents=True, exist_ok=True)
     build_db = config.warehouse / f"build-{run_id}.duckdb"
     target_path = config.warehouse / "dbt" / run_id
-    dbt_vars = {
-        "as_of": as_of.isoformat(),
-        "business_timezone": config.timezone,
-        "due_soon_days": config.due_soon_days,
-        **(extra_vars or {}),
-    }
+    dbt_vars = {**run_vars(config, as_of), **(extra_vars or {})}
     env = dbt_env(config, build_db)
     if config.target != "duckdb":  # build the published schemas beside the live ones (flows/postgres.py)
         from warehouse.postgres_target import BUILD_SUFFIX

@@ -46,6 +46,7 @@ import yaml
 
 from connectors import landing, schemas
 from pipeline.config import Config, load_config
+from warehouse import dbt
 from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, optional_reference_tables, reference_columns, warehouse_type
 from warehouse.dbt import DBT_PROJECT_DIR, dbt_env
 
@@ -230,8 +231,7 @@ def build(config: Config, as_of: date, directory: Path | None = None, select: st
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(target_path),
-        "--vars", json.dumps({"as_of": as_of.isoformat(), "business_timezone": config.timezone,
-                              "due_soon_days": config.due_soon_days}),
+        "--vars", json.dumps(dbt.run_vars(config, as_of)),
     ]  # fmt: skip
     if select:
         command += ["--select", select]
