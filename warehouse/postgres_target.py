@@ -264,7 +264,7 @@ def _load_reference(con: psycopg.Connection, reference_dir: Path) -> dict[str, i
             continue
         header: list[str] = []
         rows: list[list[str]] = []
-        if present:  # an optional file left out: an empty table of the expected columns
+        if present:  # else an optional file left out: an empty table of the expected columns
             with path.open(newline="", encoding="utf-8-sig") as handle:
                 reader = csv.reader(handle)
                 header = [name.strip() for name in next(reader, [])]

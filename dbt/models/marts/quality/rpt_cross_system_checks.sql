@@ -43,10 +43,10 @@ learner_check as (
         'lms.learning_record' as entity,
         count(*) as checked_rows,
         -- an ambiguous alias names HR employees (which one is for a steward: a build warning)
-        sum(case
+        coalesce(sum(case
             when learners.employee_id is null and coalesce(learners.resolution_method, '') <> 'ambiguous_alias' then 1
             else 0
-        end) as failing_rows
+        end), 0) as failing_rows
     from learning_records
     left join learners
         on {{ learner_resolved_on('learners', 'learning_records._source', 'learning_records.learner_ref',
