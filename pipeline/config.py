@@ -58,6 +58,9 @@ DEMO_SOURCES = {  # source name → (kind, folder under the demo's drops/)
     "invoices_csv": ("invoices_csv", "invoices_csv"),
     "einvoices": ("invoices_xml", "invoices_xml"),
 }
+# The demo's LRS export names some learners by an SSO account whose name is the employee id: its
+# source opts in to matching account names (docs/data-model.md, learner identity).
+DEMO_SOURCE_OPTIONS = {"lrs_export": "learners: {match_names_to: [employee_id, email]}"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _DASK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")
 
@@ -127,11 +130,20 @@ class SourceBase(StrictModel):
         return data
 
 
+class LearnerSettings(StrictModel):
+    """``learners:`` of a source that names learners (docs/data-model.md, learner identity)."""
+
+    # Which employee fields an xAPI account name or a ``user:`` id of this source may match directly
+    # (dbt var ``learner_matching``); none by default: an LMS's user 1 is not HR's employee 1.
+    match_names_to: tuple[Literal["employee_id", "email"], ...] = ()
+
+
 class FileSource(SourceBase, FileDropOptions):
     """A directory of dropped files of one file kind (docs/data-model.md)."""
 
     kind: Literal[tuple(registry.FILE_KINDS)]  # type: ignore[valid-type]
     path: ConfigPath = Field(description="the directory its files are dropped in")
+    learners: LearnerSettings = LearnerSettings()
 
 
 class ApiSource(SourceBase):
@@ -316,12 +328,16 @@ def write_demo_config(demo_dir: Path, home: Path) -> Path:
         "timezone: Europe/London",
         "sources:",
     ]
-    lines += [
-        f"  - {{name: {name}, kind: {kind}, path: ./drops/{folder}}}" for name, (kind, folder) in DEMO_SOURCES.items()
-    ]
+    lines += [demo_source_yaml(name, Path("./drops") / folder) for name, (_, folder) in DEMO_SOURCES.items()]
     path = demo_dir / "trainops.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def demo_source_yaml(name: str, path: Path | str) -> str:
+    """One demo source as a line of ``sources:`` (flow style), with its options."""
+    options = f", {DEMO_SOURCE_OPTIONS[name]}" if name in DEMO_SOURCE_OPTIONS else ""
+    return f"  - {{name: {name}, kind: {DEMO_SOURCES[name][0]}, path: {path}{options}}}"
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -168,7 +168,7 @@ def render(answer: ComplianceAnswer, as_json: bool = False) -> str:
             lines += [
                 f"  evidence: record {row['evidence_record_id']} from {row['evidence_source_system']}",
                 f"            source {row['evidence_source']} ({row['evidence_source_kind']}),"
-                f" load {row['evidence_load_id']}",
+                f" load {row['evidence_load_id']}; learner matched by {row.get('evidence_resolution_method')}",
                 f"            raw {row['evidence_source_file']} line {row['evidence_source_line']}",
                 f"            landed {row['evidence_landing_file']}",
             ]

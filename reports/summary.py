@@ -179,7 +179,9 @@ def _build(record: dict[str, Any]) -> list[str]:
     if not build:
         return []
     counts = ", ".join(f"{status}: {n}" for status, n in sorted(build["counts"].items()))
-    return ["", "## dbt build", "", f"{counts} in {build['seconds']:.1f} s"] + [f"- {f}" for f in build["failures"]]
+    lines = ["", "## dbt build", "", f"{counts} in {build['seconds']:.1f} s"]
+    lines += [f"- {failure}" for failure in build["failures"]]
+    return lines + [f"- warning: {warning}" for warning in build.get("warnings", [])]
 
 
 def _published(record: dict[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import landing
-from pipeline.config import DEMO_SOURCES
+from pipeline.config import DEMO_SOURCES, demo_source_yaml
 from warehouse.duckdb_target import mart_tables, table_checksum
 
 # When the pipeline did something, not what the data says: differs between two homes by design.
@@ -21,10 +21,7 @@ RUN_ID = r"[0-9]{8}T[0-9]{12}Z"  # load ids are <run-id-like timestamp>-<source>
 def write_config(demo: Path, folder: Path, extra: str = "", sources: tuple[str, ...] = tuple(DEMO_SOURCES)) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     lines = [f"home: {folder / 'home'}", f"reference_dir: {demo / 'reference'}", "timezone: Europe/London", extra]
-    lines += ["sources:"] + [
-        f"  - {{name: {name}, kind: {DEMO_SOURCES[name][0]}, path: {demo / 'drops' / DEMO_SOURCES[name][1]}}}"
-        for name in sources
-    ]
+    lines += ["sources:"] + [demo_source_yaml(name, demo / "drops" / DEMO_SOURCES[name][1]) for name in sources]
     path = folder / "trainops.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -6,6 +6,7 @@ each engine's column types. ``warehouse/postgres_target.py`` copies into these t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import yaml
@@ -68,6 +69,20 @@ def warehouse_type(arrow_type: pa.DataType, types: dict[str, str]) -> str:
 def reference_columns() -> dict[str, list[str]]:
     """Each reference CSV's columns, as its dbt source declares them (``columns`` of the tables of
     source ``reference``): the one list, which dbt's DuckDB reader (macro ``reference_rows``) uses too."""
+    return {table["name"]: [column["name"] for column in table.get("columns") or []] for table in _reference_tables()}
+
+
+def optional_reference_tables() -> set[str]:
+    """The reference CSVs a deployment may leave out (``optional: true`` in the dbt source's meta):
+    absent, the warehouse gets an empty table of the expected columns."""
+    return {
+        table["name"]
+        for table in _reference_tables()
+        if ((table.get("config") or {}).get("meta") or {}).get("optional")
+    }
+
+
+def _reference_tables() -> list[dict[str, Any]]:
     document = yaml.safe_load(REFERENCE_SOURCES.read_text())
     [source] = [source for source in document["sources"] if source["name"] == "reference"]
-    return {table["name"]: [column["name"] for column in table.get("columns") or []] for table in source["tables"]}
+    return list(source["tables"])

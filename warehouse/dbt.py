@@ -23,7 +23,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from connectors.testhooks import pause_point
 from pipeline.compliance_window import history_window
-from pipeline.config import Config
+from pipeline.config import Config, FileSource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 
@@ -48,6 +48,7 @@ class BuildResult:
     seconds: float
     counts: dict[str, int]  # status → nodes
     failures: list[str]
+    warnings: list[str] = field(default_factory=list)  # tests at severity warn that found rows
 
 
 # dbt unit tests check the models' SQL on fixtures, not the night's data: CI runs them
@@ -84,6 +85,11 @@ def dbt_vars(config: Config, as_of: date) -> dict[str, Any]:
         "business_timezone": config.timezone,
         "due_soon_days": config.due_soon_days,
         **history_window(as_of).dbt_vars(),
+        "learner_matching": {
+            source.name: list(source.learners.match_names_to)
+            for source in config.sources
+            if isinstance(source, FileSource) and source.learners.match_names_to
+        },
     }
 
 
@@ -124,10 +130,13 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
         raise BuildError("dbt build did not run:\n  " + "\n  ".join(tail))
     results = json.loads(results_path.read_text())["results"]
     counts: dict[str, int] = {}
-    failures = []
+    failures, warnings = [], []
     for result in results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
+        message = (result.get("message") or "").strip().splitlines()
+        line = f"{result['unique_id']}: {message[0] if message else result['status']}"
         if result["status"] in ("error", "fail", "runtime error"):
-            message = (result.get("message") or "").strip().splitlines()
-            failures.append(f"{result['unique_id']}: {message[0] if message else result['status']}")
-    return BuildResult(build_db, process.returncode == 0 and not failures, seconds, counts, failures)
+            failures.append(line)
+        elif result["status"] == "warn":
+            warnings.append(line)
+    return BuildResult(build_db, process.returncode == 0 and not failures, seconds, counts, failures, warnings)

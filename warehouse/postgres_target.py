@@ -39,7 +39,7 @@ from psycopg import sql
 from connectors import landing
 from connectors.testhooks import pause_point
 from pipeline.config import Config
-from warehouse.catalogue import POSTGRES_TYPES, RAW_TABLES, reference_columns, warehouse_type
+from warehouse.catalogue import POSTGRES_TYPES, RAW_TABLES, optional_reference_tables, reference_columns, warehouse_type
 
 PUBLISHED = ("marts", "restricted")  # schemas swapped by publish; only marts is granted to BI
 BUILD_SUFFIX = "_build"
@@ -249,21 +249,26 @@ def _load_reference(con: psycopg.Connection, reference_dir: Path) -> dict[str, i
     Expected columns a file omits read as null; columns it adds are kept."""
     copied: dict[str, int] = {}
     con.execute("create schema if not exists raw_reference")
+    optional = optional_reference_tables()
     for table, expected in reference_columns().items():
         path = reference_dir / f"{table}.csv"
-        if not path.exists():
+        present = path.exists()
+        if not present and table not in optional:
             raise WarehouseError(f"reference file {path} is missing")
-        fingerprint = _fingerprint(path) + ":" + str(path.resolve())
+        fingerprint = (_fingerprint(path) if present else "absent") + ":" + str(path.resolve())
         relation = f"reference.{table}"
         known = con.execute(
             "select fingerprint from raw_landing._files where relation = %s and load_id = ''", [relation]
         ).fetchone()
         if known and known[0] == fingerprint:
             continue
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            rows = [row + [""] * (len(header) - len(row)) for row in reader if row]
+        header: list[str] = []
+        rows: list[list[str]] = []
+        if present:  # else an optional file left out: an empty table of the expected columns
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                reader = csv.reader(handle)
+                header = [name.strip() for name in next(reader, [])]
+                rows = [row + [""] * (len(header) - len(row)) for row in reader if row]
         columns = header + [name for name in expected if name not in header]
         target = sql.SQL("raw_reference.{}").format(sql.Identifier(table))
         with con.transaction():
@@ -273,14 +278,17 @@ def _load_reference(con: psycopg.Connection, reference_dir: Path) -> dict[str, i
                     target, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns)
                 )
             )
-            with (
-                con.cursor() as cur,
-                cur.copy(
-                    sql.SQL("copy {} ({}) from stdin").format(target, sql.SQL(", ").join(map(sql.Identifier, header)))
-                ) as copy,
-            ):
-                for row in rows:
-                    copy.write_row([value if value != "" else None for value in row[: len(header)]])
+            if header:
+                with (
+                    con.cursor() as cur,
+                    cur.copy(
+                        sql.SQL("copy {} ({}) from stdin").format(
+                            target, sql.SQL(", ").join(map(sql.Identifier, header))
+                        )
+                    ) as copy,
+                ):
+                    for row in rows:
+                        copy.write_row([value if value != "" else None for value in row[: len(header)]])
             _record_file(con, relation, "", fingerprint, len(rows))
         copied[relation] = len(rows)
     return copied

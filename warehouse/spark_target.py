@@ -46,7 +46,7 @@ import yaml
 
 from connectors import landing, schemas
 from pipeline.config import Config, load_config
-from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, reference_columns, warehouse_type
+from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, optional_reference_tables, reference_columns, warehouse_type
 from warehouse.dbt import DBT_PROJECT_DIR, dbt_env, dbt_vars
 
 SPARK_DIR_ENV = "TRAINOPS_SPARK_DIR"
@@ -131,8 +131,14 @@ def raw_table_statements(config: Config) -> list[str]:
             f"string), {_literal(MANIFEST_COLUMNS)}) as manifest) where false"
         )
 
+    optional = optional_reference_tables()
     for table, expected in reference_columns().items():
         path = config.reference_dir.resolve() / f"{table}.csv"
+        if not path.exists() and table in optional:  # left out: an empty table of the expected columns
+            ddl = ", ".join(f"`{name}` string" for name in expected)
+            statements.append(f"drop table if exists raw_reference.{table}")
+            statements.append(f"create table raw_reference.{table} ({ddl}) using parquet")
+            continue
         if not path.exists():
             raise SparkTargetError(f"reference file {path} is missing")
         with path.open(newline="", encoding="utf-8-sig") as handle:

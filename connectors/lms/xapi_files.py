@@ -88,7 +88,7 @@ def agent_ref(agent: Any) -> str | None:
         return value.lower()
     sha1 = agent.get("mbox_sha1sum")
     if isinstance(sha1, str) and sha1.strip():
-        return f"sha1:{sha1.strip().lower()}"
+        return f"mbox_sha1sum:{sha1.strip().lower()}"
     account = agent.get("account")
     if isinstance(account, dict):
         home, name = account.get("homePage"), account.get("name")

@@ -24,14 +24,32 @@
 
 {% macro duckdb__reference_rows(table) -%}
     {%- set columns = reference_columns(table) -%}
-    (select * from {{ source('reference', table) }}
-        {%- if columns %}
-        union all by name
+    {%- set relation = source('reference', table) -%}
+    {%- set skeleton -%}
         select
             {%- for column in columns %}
             cast(null as varchar) as {{ column }}{{ "," if not loop.last }}
             {%- endfor %}
         where false
+    {%- endset -%}
+    {%- if columns and reference_is_optional(table) and not external_files_exist(relation) -%}
+    ({{ skeleton }})
+    {%- else -%}
+    (select * from {{ relation }}
+        {%- if columns %}
+        union all by name
+        {{ skeleton }}
         {%- endif -%}
     )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A reference file a deployment may leave out (`optional: true` in its source's meta): absent, it
+    reads as no rows (the warehouse loaders create an empty table instead). -#}
+{% macro reference_is_optional(table) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set node = graph.sources['source.' ~ project_name ~ '.reference.' ~ table] -%}
+    {{ return(node.config.meta.get('optional', false) or node.meta.get('optional', false)) }}
 {%- endmacro %}

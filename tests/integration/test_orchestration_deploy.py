@@ -18,7 +18,7 @@ import requests
 import yaml
 
 from demo import generate
-from pipeline.config import DEMO_SOURCES
+from pipeline.config import DEMO_SOURCES, demo_source_yaml
 
 pytestmark = pytest.mark.integration
 
@@ -102,10 +102,7 @@ def test_backfill_deployment_runs_on_a_process_worker(server, tmp_path):
     generate(demo, as_of=AS_OF, seed=3, employees=80, months=3, vendors=3)
     home = tmp_path / "home"
     config = tmp_path / "trainops.yaml"
-    sources = "".join(
-        f"  - {{name: {name}, kind: {kind}, path: {demo / 'drops' / sub}}}\n"
-        for name, (kind, sub) in DEMO_SOURCES.items()
-    )
+    sources = "".join(demo_source_yaml(name, demo / "drops" / sub) + "\n" for name, (_, sub) in DEMO_SOURCES.items())
     config.write_text(
         f"home: {home}\nreference_dir: {demo / 'reference'}\ntimezone: Europe/London\nsources:\n{sources}"
     )

@@ -26,7 +26,7 @@ from flows.nightly import nightly_sync
 from pipeline.config import load_config, write_demo_config
 from warehouse import dbt
 from warehouse import postgres_target as postgres
-from warehouse.catalogue import REFERENCE_SOURCES, reference_columns
+from warehouse.catalogue import REFERENCE_SOURCES, optional_reference_tables, reference_columns
 
 pytestmark = pytest.mark.integration
 
@@ -190,7 +190,8 @@ def test_reference_columns_come_from_the_dbt_sources():
     columns = reference_columns()
     assert columns["courses"] == ["course_ref", "title", "modality", "vendor_id", "duration_minutes", "activity_id"]
     assert set(columns) == {"courses", "course_equivalences", "training_requirements", "exemptions", "vendors",
-                            "vendor_contracts"}  # fmt: skip
+                            "vendor_contracts", "learner_aliases"}  # fmt: skip
+    assert optional_reference_tables() == {"learner_aliases"}  # the demo has none: an empty table
     assert Path(REFERENCE_SOURCES).exists()
 
 

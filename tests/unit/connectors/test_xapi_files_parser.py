@@ -64,7 +64,10 @@ def test_record_from_statement_maps_every_column() -> None:
     ("actor", "expected"),
     [
         ({"mbox": "mailto:Bob@X.com"}, "bob@x.com"),
-        ({"mbox_sha1sum": "EBD31E95054C018B10727CCFFD2EF2EC3A016EE9"}, "sha1:ebd31e95054c018b10727ccffd2ef2ec3a016ee9"),
+        (
+            {"mbox_sha1sum": "EBD31E95054C018B10727CCFFD2EF2EC3A016EE9"},
+            "mbox_sha1sum:ebd31e95054c018b10727ccffd2ef2ec3a016ee9",
+        ),
         ({"account": {"homePage": "http://example.org/", "name": "Learner"}}, "account:http://example.org/|Learner"),
         ({"openid": "http://toby.openid.example.org/"}, "http://toby.openid.example.org/"),
         ({"objectType": "Group", "member": [{"mbox": "mailto:a@x.com"}]}, None),  # anonymous group

@@ -1,4 +1,5 @@
-{#- Bookings with their learner resolved and their session's course, vendor and date. -#}
+{#- Bookings with their learner resolved (per source, on the booking's date: its last update, else
+    when it was booked, in the business timezone) and their session's course, vendor and date. -#}
 with
 
 bookings as (
@@ -23,6 +24,7 @@ final as (
         bookings.learner_ref,
         learners.employee_id,
         coalesce(learners.learner_identity, {{ normalize_learner_ref('bookings.learner_ref') }}) as learner_identity,
+        coalesce(learners.resolution_method, 'unresolved') as resolution_method,
         bookings.status,
         sessions.course_ref,
         coalesce(sessions.vendor_id, courses.vendor_id) as vendor_id,
@@ -39,7 +41,8 @@ final as (
     left join courses
         on sessions.course_ref = courses.course_ref
     left join learners
-        on bookings.learner_ref = learners.learner_ref
+        on {{ learner_resolved_on('learners', 'bookings._source', 'bookings.learner_ref',
+                                  to_business_date('coalesce(bookings.updated_at, bookings.booked_at)')) }}
 )
 
 select * from final

@@ -28,12 +28,18 @@ history as (
     select * from {{ ref('int_employee_history') }}
 ),
 
+staged_lines as (
+    select * from {{ ref('stg_vendor__invoice_lines') }}
+),
+
 billed as (
+    -- the refs a line bills, with the line's source (learners resolve per source)
     select distinct
-        lines.document_line_id,
+        staged_lines.document_line_id,
+        staged_lines._source,
         billed_refs.learner_ref
-    from lines
-    cross join {{ unnest_list('lines.learner_refs') }} as billed_refs (learner_ref)
+    from staged_lines
+    cross join {{ unnest_list('staged_lines.learner_refs') }} as billed_refs (learner_ref)
 ),
 
 terminations as (
@@ -95,6 +101,7 @@ line_learners as (
         billed.learner_ref,
         learners.employee_id,
         coalesce(learners.learner_identity, {{ normalize_learner_ref('billed.learner_ref') }}) as learner_identity,
+        coalesce(learners.resolution_method, 'unresolved') as resolution_method,
         coalesce(line_bookings.first_session_date, lines.service_date) as service_date,
         lines.bills_no_shows,
         lines.contract_id,
@@ -105,7 +112,7 @@ line_learners as (
     inner join lines
         on billed.document_line_id = lines.document_line_id
     left join learners
-        on billed.learner_ref = learners.learner_ref
+        on {{ learner_resolved_on('learners', 'billed._source', 'billed.learner_ref', 'lines.issue_date') }}
     left join line_bookings
         on billed.document_line_id = line_bookings.document_line_id
         and coalesce(learners.learner_identity, {{ normalize_learner_ref('billed.learner_ref') }})
@@ -142,6 +149,7 @@ final as (
         line_learners.learner_ref,
         line_learners.employee_id,
         line_learners.learner_identity,
+        line_learners.resolution_method,
         (line_learners.employee_id is null) as is_unknown_learner,
         latest_roster.roster_status,
         last_termination.termination_date as effective_termination_date,

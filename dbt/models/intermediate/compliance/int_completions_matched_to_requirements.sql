@@ -36,7 +36,8 @@ qualifying as (
         learning_records._load_id,
         learning_records._row,
         learning_records._source_file,
-        learning_records._source_line
+        learning_records._source_line,
+        learning_records.resolution_method
     from learning_records
     inner join requirement_courses
         on learning_records.course_ref = requirement_courses.course_ref
@@ -74,7 +75,8 @@ final as (
         _load_id as evidence_load_id,
         _row as evidence_landed_row,
         _source_file as evidence_source_file,
-        _source_line as evidence_source_line
+        _source_line as evidence_source_line,
+        resolution_method as evidence_resolution_method
     from sequenced
 )
 

@@ -1,10 +1,11 @@
-{#- Learning records that still stand: voiding statements removed and the records they void
-    retracted; learners resolved to employees; course_ref mapped through courses.activity_id when
-    the catalogue maps the full activity IRI. -#}
+{#- Learning records that still stand (int_learning_records_standing: voiding statements and the
+    records they retract are out); learners resolved to employees on the record's date, with the
+    resolution method; course_ref mapped through courses.activity_id when the catalogue maps the
+    full activity IRI. -#}
 with
 
-learning_records as (
-    select * from {{ ref('stg_lms__learning_records') }}
+standing as (
+    select * from {{ ref('int_learning_records_standing') }}
 ),
 
 learners as (
@@ -13,13 +14,6 @@ learners as (
 
 courses as (
     select * from {{ ref('stg_reference__courses') }}
-),
-
-voided_records as (
-    select distinct voids_record_id as record_id
-    from learning_records
-    where is_voiding_statement
-        and voids_record_id is not null
 ),
 
 activity_courses as (
@@ -31,21 +25,13 @@ activity_courses as (
     group by activity_id
 ),
 
-standing as (
-    select learning_records.*
-    from learning_records
-    left join voided_records
-        on learning_records.record_id = voided_records.record_id
-    where not learning_records.is_voiding_statement
-        and voided_records.record_id is null
-),
-
 final as (
     select
         standing.record_id,
         standing.learner_ref,
         learners.employee_id,
         learners.learner_identity,
+        learners.resolution_method,
         coalesce(activity_courses.course_ref, standing.course_ref) as course_ref,
         standing.course_ref as source_course_ref,
         standing.activity_id,
@@ -69,7 +55,7 @@ final as (
         standing._source_line
     from standing
     left join learners
-        on standing.learner_ref = learners.learner_ref
+        on {{ learner_resolved_on('learners', 'standing._source', 'standing.learner_ref', 'standing.occurred_date') }}
     left join activity_courses
         on standing.activity_id = activity_courses.activity_id
 )

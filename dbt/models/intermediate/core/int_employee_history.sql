@@ -1,6 +1,16 @@
 {#- SCD2 roster history built from snapshots (docs/semantics.md): a change takes effect on the date of
     the first snapshot that shows it; a period ends where the next snapshot of the same source
-    shows a change, or where the employee is missing from that source's next snapshot. -#}
+    shows a change, or where the employee is missing from that source's next snapshot.
+    Several HR sources: each source's snapshots speak for that source's employees only (one
+    source's roster never ends another's employees). An employee several sources list follows, on
+    each date, the source of highest precedence whose latest snapshot up to then lists them: var
+    `hr_precedence` (source names, first wins); sources it does not name come after, by name. -#}
+{%- set precedence = var('hr_precedence', []) or [] -%}
+{%- set precedence = [precedence] if precedence is string else precedence -%}
+{%- set carried = [
+    'email', 'email_normalized', 'status', 'hire_date', 'termination_date', 'given_name', 'family_name',
+    'job_code', 'job_title', 'department', 'cost_center', 'country', 'region', 'manager_id',
+    'employment_type', '_source', '_load_id'] -%}
 with
 
 employees as (
@@ -23,10 +33,108 @@ roster_sequence as (
     from roster_dates
 ),
 
+source_rows as (
+    -- the employee as one source shows them, from its snapshot until that source's next roster
+    select
+        employees.employee_id,
+        employees.snapshot_date,
+        roster_sequence.next_roster_date,
+        {%- for column in carried %}
+        employees.{{ column }},
+        {%- endfor %}
+        {%- if precedence %}
+        case employees._source
+            {%- for source in precedence %}
+            when '{{ source | replace("'", "''") }}' then {{ loop.index }}
+            {%- endfor %}
+            else {{ precedence | length + 1 }}
+        end as source_rank,
+        {%- else %}
+        1 as source_rank,
+        {%- endif %}
+        (
+            min(employees._source) over (partition by employees.employee_id)
+            <> max(employees._source) over (partition by employees.employee_id)
+        ) as is_shared
+    from employees
+    left join roster_sequence
+        on employees._source = roster_sequence._source
+        and employees.snapshot_date = roster_sequence.snapshot_date
+),
+
+shared_rows as (
+    select * from source_rows where is_shared
+),
+
+shared_points as (
+    -- the dates on which what the sources say about a shared employee can change
+    select
+        employee_id,
+        point_date,
+        lead(point_date) over (partition by employee_id order by point_date) as next_point_date
+    from (
+        select employee_id, snapshot_date as point_date from shared_rows
+        union
+        select employee_id, next_roster_date as point_date from shared_rows where next_roster_date is not null
+    ) as point_dates
+),
+
+shared_events as (
+    -- each source's rows and, for every source of the employee, every point, in date order
+    select employee_id, _source, snapshot_date as event_date, snapshot_date as row_date, 0 as is_point
+    from shared_rows
+    union all
+    select shared_points.employee_id, employee_sources._source, shared_points.point_date, cast(null as date), 1
+    from shared_points
+    inner join (select distinct employee_id, _source from shared_rows) as employee_sources
+        on shared_points.employee_id = employee_sources.employee_id
+),
+
+shared_latest as (
+    select
+        *,
+        max(row_date) over (
+            partition by employee_id, _source order by event_date
+            range between unbounded preceding and current row
+        ) as latest_row_date
+    from shared_events
+),
+
+shared_candidates as (
+    -- per point, each source whose latest snapshot up to then lists the employee, best first
+    select
+        shared_rows.*,
+        shared_points.point_date,
+        shared_points.next_point_date,
+        row_number() over (
+            partition by shared_points.employee_id, shared_points.point_date
+            order by shared_rows.source_rank, shared_rows._source
+        ) as precedence_rank
+    from shared_latest
+    inner join shared_points
+        on shared_latest.employee_id = shared_points.employee_id
+        and shared_latest.event_date = shared_points.point_date
+    inner join shared_rows
+        on shared_latest.employee_id = shared_rows.employee_id
+        and shared_latest._source = shared_rows._source
+        and shared_latest.latest_row_date = shared_rows.snapshot_date
+    where shared_latest.is_point = 1
+        and (shared_rows.next_roster_date is null or shared_points.point_date < shared_rows.next_roster_date)
+),
+
+roster_rows as (
+    select employee_id, snapshot_date, next_roster_date{% for column in carried %}, {{ column }}{% endfor %}
+    from source_rows
+    where not is_shared
+    union all
+    select employee_id, point_date, next_point_date{% for column in carried %}, {{ column }}{% endfor %}
+    from shared_candidates
+    where precedence_rank = 1
+),
+
 snapshots as (
     select
         employees.*,
-        roster_sequence.next_roster_date,
         {{ dbt.hash(dbt.concat([
             "coalesce(employees.email_normalized, '')", "'|'",
             "coalesce(employees.status, '')", "'|'",
@@ -43,10 +151,7 @@ snapshots as (
             "coalesce(employees.given_name, '')", "'|'",
             "coalesce(employees.family_name, '')"
         ])) }} as attributes_hash
-    from employees
-    left join roster_sequence
-        on employees._source = roster_sequence._source
-        and employees.snapshot_date = roster_sequence.snapshot_date
+    from roster_rows as employees
 ),
 
 compared as (

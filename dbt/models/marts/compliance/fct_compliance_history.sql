@@ -72,6 +72,7 @@ evaluated as (
         completions.evidence_load_id,
         completions.evidence_source_file,
         completions.evidence_source_line,
+        completions.evidence_resolution_method,
         completions.completed_at as last_completed_at,
         completions.completed_date as last_completed_date,
         case
@@ -179,6 +180,7 @@ final as (
         case when is_satisfied then evidence_load_id end as evidence_load_id,
         case when is_satisfied then evidence_source_file end as evidence_source_file,
         case when is_satisfied then evidence_source_line end as evidence_source_line,
+        case when is_satisfied then evidence_resolution_method end as evidence_resolution_method,
         exemption_reason,
         exemption_approved_by,
         exemption_valid_from,

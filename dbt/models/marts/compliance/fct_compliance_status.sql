@@ -39,6 +39,7 @@ final as (
         evidence_load_id,
         evidence_source_file,
         evidence_source_line,
+        evidence_resolution_method,
         exemption_reason,
         exemption_approved_by,
         exemption_valid_from,

@@ -1,13 +1,16 @@
 {#- Cross-system checks (docs/ARCHITECTURE.md: dbt tests check relations across entities; GX checks each batch).
-    One row per check: how many rows were checked, how many point at something the other system
-    does not know, and the status against the thresholds of var `cross_system_thresholds`. Counts
-    only: no personal data. A singular test fails the build when any check reaches `error`. -#}
+    One row per check: how many rows were checked (learning records: the standing ones, never a
+    voiding statement), how many point at something the other system does not know, and the
+    status against the thresholds of var `cross_system_thresholds`. Counts only: no personal
+    data. A singular test fails the build when any check reaches `error`. -#}
 {%- set thresholds = var('cross_system_thresholds') -%}
 
 with
 
 learning_records as (
-    select * from {{ ref('stg_lms__learning_records') }}
+    -- standing records only: a voiding statement is no learning record (its actor is often an
+    -- LMS administrator HR does not list), and a retracted record no longer counts
+    select * from {{ ref('int_learning_records_standing') }}
 ),
 
 learners as (
@@ -39,10 +42,15 @@ learner_check as (
         'learning_record_learner_unknown_to_hr' as check_name,
         'lms.learning_record' as entity,
         count(*) as checked_rows,
-        count(*) - count(learners.employee_id) as failing_rows
+        -- an ambiguous alias names HR employees (which one is for a steward: a build warning)
+        coalesce(sum(case
+            when learners.employee_id is null and coalesce(learners.resolution_method, '') <> 'ambiguous_alias' then 1
+            else 0
+        end), 0) as failing_rows
     from learning_records
     left join learners
-        on learning_records.learner_ref = learners.learner_ref
+        on {{ learner_resolved_on('learners', 'learning_records._source', 'learning_records.learner_ref',
+                                  'learning_records.occurred_date') }}
 ),
 
 booking_check as (

@@ -34,12 +34,13 @@ renamed as (
 ),
 
 deduplicated as (
-    -- One row per employee and snapshot: the latest load wins (a re-landed snapshot replaces
-    -- the earlier copy; running the same night twice changes nothing).
+    -- One row per source, employee and snapshot: the latest load wins (a re-landed snapshot
+    -- replaces the earlier copy; running the same night twice changes nothing). Each HR source
+    -- keeps its own rows: int_employee_history decides between sources.
     select
         *,
         row_number() over (
-            partition by employee_id, snapshot_date
+            partition by _source, employee_id, snapshot_date
             order by _load_id desc, _row desc
         ) as version_rank
     from renamed
