@@ -23,9 +23,7 @@ for _name, _value in {
 def load_run_config(config_path: str | os.PathLike[str] | None, target: str | None = None) -> Config:
     """``trainops.yaml`` as a run uses it: ``target`` (the flows' parameter, the CLI's ``--target``),
     when given, replaces the file's ``target`` in a copy of the loaded config."""
-    import dataclasses
-
     from pipeline.config import load_config
 
     config = load_config(config_path)
-    return config if target is None else dataclasses.replace(config, target=target)
+    return config if target is None else config.model_copy(update={"target": target})

@@ -170,7 +170,7 @@ def test_empty_marts_show_no_data_yet_and_no_broken_chart(published, browser, tm
         for (table,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall():
             con.execute(f'delete from main."{table}"')
     home = tmp_path / "home"
-    empty = dataclasses.replace(published, home=home)
+    empty = published.model_copy(update={"home": home})
     path = write_dashboard(empty, marts=marts, semantic_manifest=find_semantic_manifest(published.warehouse))
     opened = open_offline(browser, path)
     assert opened.problems == []

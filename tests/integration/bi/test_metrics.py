@@ -34,7 +34,7 @@ def test_mf_query_example_equals_the_marts(published, tmp_path):
     project, so the repository's dbt/target is left alone)."""
     project = tmp_path / "dbt"
     project.mkdir()
-    for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "tests"):
+    for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"):
         (project / name).symlink_to(DBT_PROJECT_DIR / name)
     build = sorted(published.warehouse.glob("build-*.duckdb"))[-1]
     env = {**dbt_env(published, build), "DBT_PROFILES_DIR": str(project)}
