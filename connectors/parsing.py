@@ -379,6 +379,13 @@ def field_count_error(row: CsvRow, header: list[str]) -> FieldError | None:
     )
 
 
+def with_row_errors(row: CsvRow, errors: list[FieldError]) -> list[FieldError]:
+    """A row's own problems first; a field they already explain is not also "missing"."""
+    explained = {error.column for error in row.errors}
+    rest = [error for error in errors if not (error.rule == "parse.missing_required" and error.column in explained)]
+    return [*row.errors, *rest]
+
+
 def combine(errors: list[FieldError]) -> FieldError:
     """Several problems of one row → one error (one reject per raw row) naming the first column."""
     if len(errors) == 1:
@@ -414,7 +421,7 @@ def parse_typed_rows(
             if shape is not None:
                 errors.insert(0, shape)
         if row.errors:
-            errors[:0] = row.errors
+            errors = with_row_errors(row, errors)
         if errors:
             result.rejects.append(reject_from(combine(errors), spec.entity, source_file, row.line, row.text))
             continue

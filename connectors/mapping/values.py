@@ -7,6 +7,7 @@ not fit a given format is a `FieldError` with the kind's usual rule (``parse.inv
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -104,9 +105,18 @@ def to_timestamp(value: object, field: str, date_format: str | None, day_first: 
     return moment.isoformat()
 
 
+_GROUPED_COMMA = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})*(?:,\d+)?$")  # 1.234,50 / 12,5
+_GROUPED_POINT = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,234.50
+
+
 def to_number(value: object, decimal_comma: bool) -> str:
-    """A number field's text: ``1.234,50`` -> ``1234.50`` with ``decimal_comma``; spaces dropped."""
+    """A number field's text: ``1.234,50`` -> ``1234.50`` with ``decimal_comma``, ``1,234.50`` ->
+    ``1234.50`` without; spaces dropped. Anything else is left to the kind's parser."""
     text = as_text(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-    if decimal_comma and isinstance(value, str):
-        text = text.replace(".", "").replace(",", ".")
+    if not isinstance(value, str):
+        return text
+    if decimal_comma and _GROUPED_COMMA.match(text):
+        return text.replace(".", "").replace(",", ".")
+    if not decimal_comma and _GROUPED_POINT.match(text):
+        return text.replace(",", "")
     return text

@@ -29,6 +29,7 @@ from connectors.parsing import (
     field_count_error,
     reject_from,
     type_row,
+    with_row_errors,
 )
 
 INVOICE = "vendor.invoice"
@@ -127,7 +128,7 @@ class InvoicesCsvParser:
             if shape is not None:
                 errors.insert(0, shape)
             if row.errors:
-                errors[:0] = row.errors
+                errors = with_row_errors(row, errors)
             vendor_id, number = values.get("vendor_id"), values.get("invoice_number")
             key = (vendor_id, number) if vendor_id and number else None
             invoice = invoices.get(key) if key else None
