@@ -64,11 +64,14 @@ def test_a_roster_needs_a_snapshot_date(tmp_path: Path) -> None:
     assert "snapshot_date" in message and "mapping.snapshot_date" in message
 
 
+SNAPSHOT_NAME = "sources[1].mapping.snapshot_date.file_name"
+
+
 @pytest.mark.parametrize(
     ("mapping", "key", "words"),
     [
-        ({"snapshot_date": {"file_name": "(\\d{4"}}, "sources[1].mapping.snapshot_date.file_name", "not a valid regular"),
-        ({"snapshot_date": {"file_name": "\\d{4}"}}, "sources[1].mapping.snapshot_date.file_name", "needs a group"),
+        ({"snapshot_date": {"file_name": "(\\d{4"}}, SNAPSHOT_NAME, "not a valid regular"),
+        ({"snapshot_date": {"file_name": "\\d{4}"}}, SNAPSHOT_NAME, "needs a group"),
         ({"date_format": "dd.mm.yyyy"}, "sources[1].mapping.date_format", "strptime format"),
         ({"timezone": "Mars/Olympus"}, "sources[1].mapping.timezone", "unknown IANA timezone"),
         ({"csv": {"encoding": "klingon"}}, "sources[1].mapping.csv.encoding", "unknown text encoding"),
