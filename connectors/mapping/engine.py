@@ -172,6 +172,9 @@ class MappedParser:
             value = data.get(header)
             values[name] = value if isinstance(value, str) else self._typed_text(name, self.rules[name], value)
         errors: list[FieldError] = []
+        if record.fields is not None and record.fields != len(table.columns):
+            message = f"row has {record.fields} fields, the header has {len(table.columns)}"
+            errors.append(FieldError("parse.wrong_field_count", None, None, message))
         for name, rule, origins in plan.steps:
             try:
                 values[name] = self._value(name, rule, origins, record.data)
