@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--vendors", type=int, default=4)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, help="business date of the demo (default: today)")
+    demo.add_argument(
+        "--layout",
+        choices=("canonical", "foreign"),
+        default="canonical",
+        help="foreign: the CSV drops in another company's layout, read through mapping: blocks",
+    )
 
     run = commands.add_parser("run", help="the nightly job: extract, validate, build, publish")
     run.add_argument("--config", help="trainops.yaml (default: $TRAINOPS_CONFIG, then ./trainops.yaml)")
@@ -222,9 +228,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     as_of = args.as_of or business_today("Europe/London")
     out = Path.cwd() / DEMO_DIR
     print(f"generating the demo enterprise ({args.employees} employees, {args.months} months) in {out} …")
-    generate(out, as_of=as_of, seed=args.seed, employees=args.employees, months=args.months, vendors=args.vendors)
+    truth = generate(
+        out,
+        as_of=as_of,
+        seed=args.seed,
+        employees=args.employees,
+        months=args.months,
+        vendors=args.vendors,
+        layout=args.layout,
+    )
     args.as_of = as_of
-    args.config = str(write_demo_config(out, home=out.parent))
+    args.config = str(write_demo_config(out, home=out.parent, mappings=truth.get("mappings")))
     print("running the nightly job on it …")
     return cmd_run(args)
 
