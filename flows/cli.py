@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--json", action="store_true", help="machine-readable output")
     parse.add_argument("--reference-dir", type=Path, help="reference CSVs (vendors.csv for e-invoices)")
 
+    mapping = commands.add_parser("map", help="propose a mapping: for a file in another layout (YAML to paste)")
+    mapping.add_argument("file", type=Path)
+    mapping.add_argument("--kind", required=True, help="hris_csv, lms_csv, sessions_csv, bookings_csv or invoices_csv")
+
     status = commands.add_parser("status", help="last runs, per-source freshness, published version, quarantine counts")
     status.add_argument("--config")
     status.add_argument("--json", action="store_true", help="machine-readable output for monitoring")
@@ -243,6 +247,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_run(args)
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    from pipeline.mapping_proposal import ProposalError, propose, render
+    from pipeline.mapping_sample import SampleError
+
+    try:
+        proposal = propose(args.file, args.kind)
+    except (ProposalError, SampleError) as exc:
+        print(f"trainops map: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(render(proposal), end="")
+    return EXIT_OK
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     from connectors.base import ParseContext, SourceError
     from connectors.registry import PARSERS, format_result, parse_files
@@ -398,6 +415,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "run": cmd_run,
     "parse": cmd_parse,
+    "map": cmd_map,
     "status": cmd_status,
     "backfill": cmd_backfill,
     "quarantine": cmd_quarantine,
