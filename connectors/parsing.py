@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -213,6 +213,7 @@ class CsvRow:
     values: dict[str, str]  # header column → text (missing trailing fields are absent)
     text: str  # the row as it stood in the file
     field_count: int  # fields the row had (to tell short or long rows)
+    errors: tuple[FieldError, ...] = ()  # problems found before typing (a mapping's unmapped values)
 
 
 class _LineTap:
@@ -378,6 +379,13 @@ def field_count_error(row: CsvRow, header: list[str]) -> FieldError | None:
     )
 
 
+def with_row_errors(row: CsvRow, errors: list[FieldError]) -> list[FieldError]:
+    """A row's own problems first; a field they already explain is not also "missing"."""
+    explained = {error.column for error in row.errors}
+    rest = [error for error in errors if not (error.rule == "parse.missing_required" and error.column in explained)]
+    return [*row.errors, *rest]
+
+
 def combine(errors: list[FieldError]) -> FieldError:
     """Several problems of one row → one error (one reject per raw row) naming the first column."""
     if len(errors) == 1:
@@ -388,20 +396,37 @@ def combine(errors: list[FieldError]) -> FieldError:
 
 def parse_typed_csv(path: Path, spec: CsvSpec, defaults: dict[str, Any] | None = None) -> ParseResult:
     """A CSV file of one entity → records and rejects (one reject per bad row, listing its problems)."""
-    result = ParseResult()
     defaults = defaults or {}
     with CsvFile(path) as csv_file:
         csv_file.require(spec.header_required(defaults))
-        for row in csv_file:
-            values, raw, errors = type_row(row, spec, defaults)
-            shape = field_count_error(row, csv_file.header)
+        return parse_typed_rows(csv_file, spec, path.name, defaults, csv_file.header)
+
+
+def parse_typed_rows(
+    rows: Iterable[CsvRow],
+    spec: CsvSpec,
+    source_file: str,
+    defaults: dict[str, Any] | None = None,
+    header: list[str] | None = None,
+) -> ParseResult:
+    """Rows of one entity (a CSV file's, or a mapping's canonical rows) → records and rejects.
+
+    ``header``: the file's header, to reject rows with too few or too many fields (CSV only).
+    """
+    result = ParseResult()
+    for row in rows:
+        values, raw, errors = type_row(row, spec, defaults)
+        if header is not None:
+            shape = field_count_error(row, header)
             if shape is not None:
                 errors.insert(0, shape)
-            if errors:
-                result.rejects.append(reject_from(combine(errors), spec.entity, path.name, row.line, row.text))
-                continue
-            record = empty_record(spec.entity, path.name, row.line)
-            record.update(values)
-            record["raw"] = raw
-            result.add(spec.entity, record)
+        if row.errors:
+            errors = with_row_errors(row, errors)
+        if errors:
+            result.rejects.append(reject_from(combine(errors), spec.entity, source_file, row.line, row.text))
+            continue
+        record = empty_record(spec.entity, source_file, row.line)
+        record.update(values)
+        record["raw"] = raw
+        result.add(spec.entity, record)
     return result

@@ -36,6 +36,7 @@ from connectors.hris.workday import WorkdayRaasConnector
 from connectors.lms.csv_drops import BookingsCsvParser, LmsCsvParser, SessionsCsvParser
 from connectors.lms.xapi_files import XapiFilesParser
 from connectors.lms.xapi_lrs import XapiLrsConnector
+from connectors.mapping import MappedParser
 from connectors.options import ConnectorOptions, HttpOptions
 from connectors.parsing import read_csv_header
 from connectors.state import LoadUnit, SourceState, first_problem
@@ -125,7 +126,15 @@ def read_unit(kind: str, data: Mapping[str, Any]) -> LoadUnit | None:
 
 
 def file_connector(name: str, kind: str, options: FileDropOptions, context: ParseContext) -> FileDropConnector:
-    return FileDropConnector(name, FILE_KINDS[kind].parser, options, context, FILE_KINDS[kind].streams)
+    return FileDropConnector(name, file_parser(kind, options), options, context, FILE_KINDS[kind].streams)
+
+
+def file_parser(kind: str, options: FileDropOptions) -> FileParser:
+    """The kind's parser, or its mapped reading when the source has a ``mapping:`` (connectors/mapping)."""
+    mapping = getattr(options, "mapping", None)
+    if mapping is None:
+        return FILE_KINDS[kind].parser
+    return MappedParser(kind, mapping)
 
 
 def api_source_connector(name: str, kind: str, options: HttpOptions) -> ApiConnector:

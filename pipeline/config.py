@@ -34,6 +34,8 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from connectors import registry
 from connectors.files import FileDropOptions
+from connectors.mapping import Mapping as SourceMapping
+from connectors.mapping import check_mapping
 from connectors.options import (
     Count,
     Seconds,
@@ -144,6 +146,13 @@ class FileSource(SourceBase, FileDropOptions):
     kind: Literal[tuple(registry.FILE_KINDS)]  # type: ignore[valid-type]
     path: ConfigPath = Field(description="the directory its files are dropped in")
     learners: LearnerSettings = LearnerSettings()
+    mapping: SourceMapping | None = None  # a foreign layout read into the kind's canonical rows (connectors/mapping)
+
+    @model_validator(mode="after")
+    def _mapping_fits_kind(self) -> Self:
+        if self.mapping is not None:
+            check_mapping(self.kind, self.mapping)
+        return self
 
 
 class ApiSource(SourceBase):
@@ -280,6 +289,18 @@ class Config(StrictModel):
                 raise invalid(f"duplicate source name {source.name!r}", field=f"[{index}].name")
             seen.add(source.name)
         return sources
+
+    @model_validator(mode="after")
+    def _mapping_timezones(self) -> Self:
+        """A mapping without its own timezone reads naive timestamps in the configuration's."""
+        sources = tuple(
+            source.model_copy(update={"mapping": source.mapping.model_copy(update={"timezone": self.timezone})})
+            if isinstance(source, FileSource) and source.mapping is not None and source.mapping.timezone is None
+            else source
+            for source in self.sources
+        )
+        object.__setattr__(self, "sources", sources)  # frozen: filled in once, while validating
+        return self
 
     @property
     def path(self) -> Path:

@@ -10,6 +10,7 @@ of one invoice: a row that disagrees with the invoice's first row is rejected.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Any
 from connectors.base import ParseContext, ParseResult
 from connectors.parsing import (
     CsvFile,
+    CsvRow,
     CsvSpec,
     FieldError,
     combine,
@@ -27,6 +29,7 @@ from connectors.parsing import (
     field_count_error,
     reject_from,
     type_row,
+    with_row_errors,
 )
 
 INVOICE = "vendor.invoice"
@@ -110,45 +113,51 @@ class InvoicesCsvParser:
     patterns: tuple[str, ...] = ("*.csv",)
 
     def parse(self, path: Path, context: ParseContext) -> ParseResult:
+        with CsvFile(path) as csv_file:
+            csv_file.require(SPEC.header_required({}))
+            return self.parse_rows(csv_file, path.name, csv_file.header)
+
+    def parse_rows(self, rows: Iterable[CsvRow], source_file: str, header: list[str] | None = None) -> ParseResult:
+        """Rows (a CSV file's, or a mapping's canonical rows) → invoice lines and invoices."""
         result = ParseResult()
         invoices: dict[tuple[str, str], _Invoice] = {}
         rejected: Counter[tuple[str, str]] = Counter()
-        with CsvFile(path) as csv_file:
-            csv_file.require(SPEC.header_required({}))
-            for row in csv_file:
-                values, raw, errors = type_row(row, SPEC)
-                shape = field_count_error(row, csv_file.header)
-                if shape is not None:
-                    errors.insert(0, shape)
-                vendor_id, number = values.get("vendor_id"), values.get("invoice_number")
-                key = (vendor_id, number) if vendor_id and number else None
-                invoice = invoices.get(key) if key else None
-                if not errors and invoice is not None:
-                    conflict = header_conflict(invoice.record, values)
-                    if conflict is not None:
-                        errors.append(conflict)
-                if errors:
-                    if key:
-                        rejected[key] += 1
-                    result.rejects.append(reject_from(combine(errors), LINE, path.name, row.line, row.text))
-                    continue
-                if key is None:  # pragma: no cover - required values are checked above
-                    continue
-                if invoice is None:
-                    record = empty_record(INVOICE, path.name, row.line)
-                    record.update({column: values.get(column) for column in ("vendor_id", "invoice_number")})
-                    record.update({column: values.get(column) for column in HEADER_COLUMNS})
-                    invoice = invoices[key] = _Invoice(record)
-                line = empty_record(LINE, path.name, row.line)
-                line.update({column: value for column, value in values.items() if column in line})
-                line["raw"] = raw
-                result.add(LINE, line)
-                invoice.total += values["line_amount"]
-                invoice.lines += 1
-                if values.get("period_start"):
-                    invoice.starts.append(values["period_start"])
-                if values.get("period_end"):
-                    invoice.ends.append(values["period_end"])
+        for row in rows:
+            values, raw, errors = type_row(row, SPEC)
+            shape = field_count_error(row, header) if header is not None else None
+            if shape is not None:
+                errors.insert(0, shape)
+            if row.errors:
+                errors = with_row_errors(row, errors)
+            vendor_id, number = values.get("vendor_id"), values.get("invoice_number")
+            key = (vendor_id, number) if vendor_id and number else None
+            invoice = invoices.get(key) if key else None
+            if not errors and invoice is not None:
+                conflict = header_conflict(invoice.record, values)
+                if conflict is not None:
+                    errors.append(conflict)
+            if errors:
+                if key:
+                    rejected[key] += 1
+                result.rejects.append(reject_from(combine(errors), LINE, source_file, row.line, row.text))
+                continue
+            if key is None:  # pragma: no cover - required values are checked above
+                continue
+            if invoice is None:
+                record = empty_record(INVOICE, source_file, row.line)
+                record.update({column: values.get(column) for column in ("vendor_id", "invoice_number")})
+                record.update({column: values.get(column) for column in HEADER_COLUMNS})
+                invoice = invoices[key] = _Invoice(record)
+            line = empty_record(LINE, source_file, row.line)
+            line.update({column: value for column, value in values.items() if column in line})
+            line["raw"] = raw
+            result.add(LINE, line)
+            invoice.total += values["line_amount"]
+            invoice.lines += 1
+            if values.get("period_start"):
+                invoice.starts.append(values["period_start"])
+            if values.get("period_end"):
+                invoice.ends.append(values["period_end"])
         for key, invoice in invoices.items():
             record = invoice.record
             record["total_excl_tax"] = invoice.total
