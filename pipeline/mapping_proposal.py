@@ -131,11 +131,11 @@ def match_columns(columns: list[Column], fields: list[str]) -> dict[str, tuple[C
             if ranks:
                 candidates.append((min(ranks), position, name, column))
                 continue
-            ratio = max(
-                difflib.SequenceMatcher(None, spelling, other).ratio() for spelling in spellings for other in names
-            )
+            ratio = max(_similarity(spelling, other) for spelling in spellings for other in names)
             if ratio >= FUZZY_CUTOFF:
                 candidates.append((1000 + (1 - ratio), position, name, column))
+            elif any(other.endswith(spelling) and len(spelling) >= 5 for spelling in spellings for other in names):
+                candidates.append((1500, position, name, column))  # "Enrollment status" ends in "status"
     matched: dict[str, tuple[Column, bool]] = {}
     taken: set[str] = set()
     for rank, _, name, column in sorted(candidates, key=lambda item: (item[0], item[1])):
@@ -305,12 +305,11 @@ def render(proposal: Proposal) -> str:
     ]
     if sample.records:
         lines.append(f"    records: {_q(sample.records)}")
-    if sample.format == "csv" and (sample.delimiter != "," or sample.encoding != "utf-8"):
+    dialect = {"delimiter": _q(sample.delimiter), "encoding": sample.encoding, "header_row": str(sample.header_row)}
+    dialect = {key: value for key, value in dialect.items() if value not in ('","', "utf-8", "1")}
+    if sample.format == "csv" and dialect:
         lines.append("    csv:")
-        if sample.delimiter != ",":
-            lines.append(f"      delimiter: {_q(sample.delimiter)}")
-        if sample.encoding != "utf-8":
-            lines.append(f"      encoding: {sample.encoding}")
+        lines += [f"      {key}: {value}" for key, value in dialect.items()]
     if proposal.decimal_comma:
         lines.append("    decimal_comma: true")
     if proposal.date_format:

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -48,6 +49,7 @@ class Sample:
     delimiter: str = ","
     encoding: str = "utf-8"  # utf-8 (a BOM is always accepted) or cp1252
     records: str | None = None  # json: JMESPath to the list of records
+    header_row: int = 1  # csv: the 1-based line of the header
 
 
 def read_sample(path: Path) -> Sample:
@@ -93,8 +95,15 @@ def _csv(path: Path) -> Sample:
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        header = next(row for row in reader if any(cell.strip() for cell in row))
-        rows = [row for _, row in zip(range(SAMPLE_ROWS), reader, strict=False)]
+        head: list[tuple[int, list[str]]] = []
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                head.append((reader.line_num, row))
+            if len(head) >= 20:
+                break
+        header_row, header = _header(head)
+        rows = [row for _, row in head if _ > header_row]
+        rows += [row for _, row in zip(range(SAMPLE_ROWS - len(rows)), reader, strict=False)]
     except csv.Error as exc:
         raise SampleError(f"{path.name}: unreadable CSV: {exc}") from None
     columns = [Column(name.strip(), name.strip()) for name in header]
@@ -102,7 +111,19 @@ def _csv(path: Path) -> Sample:
         for column, value in zip(columns, row, strict=False):
             if value.strip():
                 column.values.append(value.strip())
-    return Sample(path, "csv", columns, len(rows), delimiter=delimiter, encoding=encoding)
+    sample = Sample(path, "csv", columns, len(rows), delimiter=delimiter, encoding=encoding)
+    sample.header_row = header_row
+    return sample
+
+
+def _header(head: list[tuple[int, list[str]]]) -> tuple[int, list[str]]:
+    """(1-based line, fields) of the header: the first row as wide as most rows are, so title lines
+    above a report's table ("Invoice Line Report") are skipped."""
+    widths = Counter(len(row) for _, row in head if len(row) > 1)
+    if not widths:
+        return head[0]
+    width = widths.most_common(1)[0][0]
+    return next((line, row) for line, row in head if len(row) == width)
 
 
 # -- xlsx --------------------------------------------------------------------------------------------
