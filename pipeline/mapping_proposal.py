@@ -41,6 +41,7 @@ DATE_FORMATS = ("%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-
 DATE_FORMATS += ("%d %b %Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y", "%Y-%m-%d")
 TIME_FORMATS = (" %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f")
 _DECIMAL_COMMA = re.compile(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+$")
+AMBIGUOUS = "TODO ambiguous:"
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _NAME_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 _NAME_DAY_FIRST = re.compile(r"(?<!\d)\d{2}\.\d{2}\.\d{4}(?!\d)")
@@ -234,7 +235,7 @@ def guess_date_format(values: list[str], type_name: str) -> tuple[str | None, st
     fitting = [fmt for fmt in formats if len(fits[fmt]) == best]
     notes = []
     if len(fitting) > 1:
-        notes.append(f"TODO ambiguous: {' or '.join(fitting[:2])} both read every value seen")
+        notes.append(f"{AMBIGUOUS} {' or '.join(fitting[:2])} both read every value seen")
     if best < len(distinct):
         unread = [value for value in distinct if value not in fits[fitting[0]]]
         notes.append(f"{len(unread)} value(s) fit no format, e.g. {unread[0]!r}: their rows will be rejected")
@@ -260,13 +261,22 @@ def _fits(fmt: str, value: str) -> bool:
 
 
 def _share_date_format(proposal: Proposal, spec: CsvSpec) -> None:
-    """One ``date_format`` for the mapping when every date field reads with the same one."""
-    formats = {proposal.fields[name].date_format for name in proposal.fields if spec.columns[name] == "date"}
+    """Date fields that cannot tell day from month follow the one order the file's other date
+    fields show; one ``date_format`` for the mapping when every date field reads with the same."""
+    dates = [item for name, item in proposal.fields.items() if spec.columns[name] == "date"]
+    ambiguous = [item for item in dates if item.note and AMBIGUOUS in item.note]
+    decided = {item.date_format for item in dates if item.date_format and item not in ambiguous}
+    if len(decided) == 1:
+        order = decided.pop()
+        for item in ambiguous:
+            if order in (item.note or ""):
+                item.date_format = order
+                item.note = "day and month in the order of the file's other date columns"
+    formats = {item.date_format for item in dates}
     if len(formats) == 1 and None not in formats:
         proposal.date_format = formats.pop()
-        for name, item in proposal.fields.items():
-            if spec.columns[name] == "date":
-                item.date_format = None
+        for item in dates:
+            item.date_format = None
 
 
 def _snapshot_from_name(name: str) -> tuple[dict[str, Any], str]:
