@@ -5,7 +5,7 @@ them, read back through ``mapping:`` blocks instead of the canonical layout (doc
 LMS completions, sessions, bookings, CSV invoices — and returns the ``mapping:`` of each source:
 
 - other headers (a German HR and billing system, an English LMS with its own column names);
-- ``;`` as delimiter; the HR roster in Windows-1252, the LMS export in UTF-8 with a BOM;
+- ``;`` as delimiter; the invoices in Windows-1252, the LMS export in UTF-8 with a BOM;
 - day-first dates (``31.10.2026``) and timestamps (``31.10.2026 09:00:00``, UTC);
 - decimal commas with thousands dots (``1.234,50``) and ``Y``/``N`` booleans;
 - other status words (``Aktiv``, ``Ausgetreten``, ``teilgenommen``, ``Complete``, ``Gutschrift``…).
@@ -54,7 +54,6 @@ LAYOUTS = (
     Layout(
         source="hr",
         folder="hris",
-        encoding="cp1252",
         headers={
             "employee_id": "Personalnummer",
             "email": "E-Mail",
@@ -144,6 +143,7 @@ LAYOUTS = (
     Layout(
         source="invoices_csv",
         folder="invoices_csv",
+        encoding="cp1252",
         headers={
             "vendor_id": "Lieferant",
             "invoice_number": "Rechnungsnummer",
