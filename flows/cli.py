@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--kind", help="file kind (default: detected from extension and header)")
     parse.add_argument("--json", action="store_true", help="machine-readable output")
     parse.add_argument("--reference-dir", type=Path, help="reference CSVs (vendors.csv for e-invoices)")
+    parse.add_argument("--source", help="read the files as this configured source does (its mapping: included)")
+    parse.add_argument("--limit", type=int, default=20, help="with --source: records shown per entity (default 20)")
+    parse.add_argument(
+        "--config", help="with --source: trainops.yaml (default: $TRAINOPS_CONFIG, then ./trainops.yaml)"
+    )
 
     mapping = commands.add_parser("map", help="propose a mapping: for a file in another layout (YAML to paste)")
     mapping.add_argument("file", type=Path)
@@ -264,6 +269,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from connectors.base import ParseContext, SourceError
     from connectors.registry import PARSERS, format_result, parse_files
 
+    if args.source:
+        return _parse_as_source(args)
     if args.kind and args.kind not in PARSERS:
         print(f"trainops: unknown kind {args.kind!r} (kinds: {', '.join(PARSERS)})", file=sys.stderr)
         return EXIT_USAGE
@@ -274,6 +281,28 @@ def cmd_parse(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(format_result(result, as_json=args.json))
     return EXIT_FAILED if result.rejects else EXIT_OK
+
+
+def _parse_as_source(args: argparse.Namespace) -> int:
+    """``parse FILE --source NAME``: the source's reading of the files; exit 1 if one is refused."""
+    from connectors.base import SourceError
+    from connectors.mapping.preview import parse_as_source, render_table
+    from pipeline.config import FileSource, load_config
+
+    config = load_config(args.config)
+    source = config.source(args.source)
+    if not isinstance(source, FileSource):
+        print(f"trainops: source {source.name!r} is a {source.kind} API source, not a file source", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = parse_as_source(
+            source.name, source.kind, source, args.files, args.reference_dir or config.reference_dir
+        )
+    except SourceError as exc:
+        print(f"trainops: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(render_table(result, max(args.limit, 0)))
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -113,7 +113,7 @@ class MappedParser:
                     origins.append(_Origin(key, spelled, expression=jmespath.compile(spelled)))
                     plan.used.add(_top_key(spelled) or spelled)
                 elif table.tabular:
-                    header = by_name.get(spelled.strip().casefold())
+                    header = spelled if spelled in table.columns else by_name.get(spelled.strip().casefold())
                     if header is None:
                         raise _missing(source, path, key, spelled, table.columns)
                     origins.append(_Origin(key, spelled, header=header))
