@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -85,6 +86,13 @@ def extract_all(config: Any) -> dict[str, dict[str, Any]]:
     return timings
 
 
+def commit() -> str:
+    """The measured commit, ``+dirty`` when the working tree has changes."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True)
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="S", choices=("XS", "S", "M", "L"))
@@ -118,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "scale": args.scale,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
         "rounds": args.rounds,
         "rows": {name: rounds[0]["off"][name]["rows"] for name in sources},
         "same_rows_and_rejects": same,
