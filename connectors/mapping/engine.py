@@ -57,6 +57,8 @@ class _FilePlan:
 
     origins: dict[str, list[_Origin]]
     used: set[str] = field(default_factory=set)
+    steps: list[tuple[str, ColumnRule, list[_Origin]]] = field(default_factory=list)
+    plain: dict[str, str] = field(default_factory=dict)  # field -> csv header read as it is (no conversion)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class MappedParser:
     kind: str
     mapping: Mapping
 
-    @property
+    @cached_property
     def mapped(self) -> MappedKind:
         return MAPPED_KINDS[self.kind]
 
@@ -82,7 +84,7 @@ class MappedParser:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.mapping.timezone or "UTC")
 
-    @property
+    @cached_property
     def rules(self) -> dict[str, ColumnRule]:
         """Every field's rule, the snapshot date's column included."""
         rules = dict(self.mapping.columns)
@@ -128,7 +130,18 @@ class MappedParser:
                     origins.append(origin)
                     plan.used.add(_top_key(spelled) or spelled)
             plan.origins[name] = origins
+            if table.tabular and self._is_plain(name, rule) and origins[0].header is not None:
+                plan.plain[name] = origins[0].header
+            else:
+                plan.steps.append((name, rule, origins))
         return plan
+
+    def _is_plain(self, name: str, rule: ColumnRule) -> bool:
+        """A header whose text the kind reads as it is: no values, formats or number conversion."""
+        kind = self.mapped.field_type(name)
+        if rule.column is None or rule.values is not None or kind in ("timestamp", "decimal", "float", "int"):
+            return False
+        return kind != "date" or not (rule.date_format or self.mapping.date_format or rule.day_first)
 
     def _defaults(self, path: Path) -> dict[str, Any]:
         """The snapshot date of a roster file from its name or its delivery time."""
@@ -153,11 +166,18 @@ class MappedParser:
     # -- per record ----------------------------------------------------------------------------------
 
     def _row(self, record: SourceRecord, plan: _FilePlan, table: SourceTable) -> CsvRow:
+        data = record.data
         values: dict[str, str] = {}
+        for name, header in plan.plain.items():
+            value = data.get(header)
+            values[name] = value if isinstance(value, str) else self._typed_text(name, self.rules[name], value)
         errors: list[FieldError] = []
-        for name, rule in self.rules.items():
+        if record.fields is not None and record.fields != len(table.columns):
+            message = f"row has {record.fields} fields, the header has {len(table.columns)}"
+            errors.append(FieldError("parse.wrong_field_count", None, None, message))
+        for name, rule, origins in plan.steps:
             try:
-                values[name] = self._value(name, rule, plan.origins[name], record.data)
+                values[name] = self._value(name, rule, origins, record.data)
             except FieldError as error:
                 errors.append(error)
         if self.mapping.keep_unmapped and isinstance(record.data, dict):

@@ -27,6 +27,7 @@ class SourceRecord:
     line: int
     data: Any  # dict of header -> value (csv, xlsx) or the JSON element
     text: str
+    fields: int | None = None  # csv: the fields the row had (to tell short or long rows)
 
 
 class SourceTable:
@@ -95,7 +96,7 @@ def _read_csv(path: Path, mapping: Mapping) -> SourceTable:
         with handle:
             while (row := next_row()) is not None:
                 line, fields, text = row
-                yield SourceRecord(line, dict(zip(header, fields, strict=False)), text)
+                yield SourceRecord(line, dict(zip(header, fields, strict=False)), text, len(fields))
 
     return SourceTable(header, rows(), tabular=True)
 

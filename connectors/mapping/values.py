@@ -100,6 +100,8 @@ def to_timestamp(value: object, field: str, date_format: str | None, day_first: 
                 moment = datetime.fromisoformat(text.replace("z", "Z"))
             except ValueError:
                 return text  # the kind's parser rejects it with its own message
+            if moment.tzinfo is not None:
+                return text  # already what the kind reads; `raw` keeps the source's own notation
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.isoformat()

@@ -171,6 +171,16 @@ def test_a_value_missing_from_values_is_a_located_reject(tmp_path: Path) -> None
     assert reject.record == "E2,b@x.com,Retired,2020-01-02"
 
 
+def test_a_short_or_long_row_is_rejected_not_shifted(tmp_path: Path) -> None:
+    text = HR_CSV + "E2,b@x.com,Active\nE3,c@x.com,Active,2020-01-02,extra\n"
+    result = parse(tmp_path, text, {"columns": HR, **DELIVERED})
+    assert [row["employee_id"] for row in employees(result)] == ["E1"]
+    assert [(r.rule, r.source_line) for r in result.rejects] == [
+        ("parse.wrong_field_count", 3),
+        ("parse.wrong_field_count", 4),
+    ]
+
+
 def test_a_missing_column_refuses_the_file_naming_source_key_and_columns(tmp_path: Path) -> None:
     columns = {**HR, "hire_date": "Start date"}
     with pytest.raises(SourceError) as caught:
