@@ -153,6 +153,9 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Teilnehmer-ID",
         "Lernende",
         "Benutzer",
+        "Email",
+        "User email",
+        "Learner email",
     ),
     "course_ref": (
         "Course code",
@@ -264,6 +267,7 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "location": ("Facility", "Location", "Venue", "Room", "Ort", "Veranstaltungsort", "Raum"),
     # lms.booking
     "booked_at": (
+        "Booked",
         "Enrollment date",
         "Booked at",
         "Booking date",

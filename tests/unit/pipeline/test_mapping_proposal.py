@@ -185,6 +185,32 @@ def test_xlsx_sessions(tmp_path):
     assert proposal.sample.format == "xlsx" and proposal.missing_required == []
     assert proposal.fields["modality"].values == {"Classroom": "ilt", "Webinar": "vilt"}
     assert proposal.fields["capacity"].column.name == "Seats"
+    result = read_with(load_proposal(render(proposal), tmp_path), path)
+    assert result.rejects == []
+    assert [(row["session_id"], row["modality"], row["capacity"]) for row in result.records["lms.session"]] == [
+        ("S1", "ilt", 12),
+        ("S2", "vilt", 30),
+    ]
+
+
+def test_json_lines_bookings(tmp_path):
+    path = tmp_path / "bookings.jsonl"
+    lines = [
+        {"booking": {"session": "S1", "user": {"email": "a@x.com"}}, "state": "Attended", "booked": "2026-10-01"},
+        {"booking": {"session": "S1", "user": {"email": "b@x.com"}}, "state": "No show", "booked": "2026-10-02"},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    proposal = propose(path, "bookings_csv")
+    assert proposal.sample.format == "jsonl" and proposal.sample.records is None
+    assert proposal.fields["session_id"].column.name == "booking.session"
+    assert proposal.fields["learner_ref"].column.name == "booking.user.email"  # nested: found by its last key
+    assert proposal.fields["status"].values == {"Attended": "attended", "No show": "no_show"}
+    result = read_with(load_proposal(render(proposal), tmp_path), path)
+    assert result.rejects == []
+    assert [(row["learner_ref"], row["status"]) for row in result.records["lms.booking"]] == [
+        ("a@x.com", "attended"),
+        ("b@x.com", "no_show"),
+    ]
 
 
 def test_date_format_guesses():
