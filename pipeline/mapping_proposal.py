@@ -328,7 +328,7 @@ def render(proposal: Proposal) -> str:
     key = "path" if sample.format in ("json", "jsonl") else "column"
     for name, item in proposal.fields.items():
         lines += _field_lines(name, item, key, proposal.kind)
-    lines += [f"      # {name}: TODO  (required; no column matched)" for name in proposal.missing_required]
+    lines += [_missing_line(name, proposal) for name in proposal.missing_required]
     if proposal.snapshot_date is not None:
         options = ", ".join(
             f"{option}: {_q(v) if isinstance(v, str) else 'true'}" for option, v in proposal.snapshot_date.items()
@@ -337,6 +337,17 @@ def render(proposal: Proposal) -> str:
     lines.append(f"# required fields not matched: {', '.join(proposal.missing_required) or 'none'}")
     lines.append(f"# source columns left to raw: {', '.join(proposal.left_to_raw) or 'none'}")
     return "\n".join(lines) + "\n"
+
+
+def _missing_line(name: str, proposal: Proposal) -> str:
+    """A required field no column matched, as a comment; an LMS export without record ids gets a key
+    made of who, what and when to start from."""
+    parts = ("learner_ref", "course_ref", "occurred_at")
+    if name == "record_id" and all(part in proposal.fields for part in parts):
+        joined = ", ".join(_q(proposal.fields[part].column.name) for part in parts)
+        note = "TODO required: no id column; a key of who, what, when?"
+        return f'      # record_id: {{join: [{joined}], sep: "|"}}  # {note}'
+    return f"      # {name}: TODO  (required; no column matched)"
 
 
 def _field_lines(name: str, item: FieldProposal, key: str, kind: str) -> list[str]:

@@ -117,7 +117,7 @@ def test_json_records_wrapped_in_attributes(tmp_path):
     assert proposal.fields["occurred_at"].date_format == "excel"
     assert proposal.fields["verb"].values == {"passed": "passed", "fail": "failed"}
     assert proposal.missing_required == ["record_id"]  # the id sits outside the attributes
-    assert "      # record_id: TODO  (required; no column matched)" in render(proposal)
+    assert '      # record_id: {join: ["user_id", "course_id", "completed_at"], sep: "|"}' in render(proposal)
 
 
 def test_lms_export_leaves_unknown_status_words_to_do(tmp_path):
@@ -138,6 +138,9 @@ def test_lms_export_leaves_unknown_status_words_to_do(tmp_path):
     result = read_with(source, path)
     assert len(result.records["lms.learning_record"]) == 2
     assert [(reject.source_line, reject.rule) for reject in result.rejects] == [(4, "mapping.unmapped_value")]
+    (tmp_path / "no_ids.csv").write_text("User ID,Course ID,Completion Date,Status\nu1,C1,2026-10-01T09:00:00Z,Pass\n")
+    hint = render(propose(tmp_path / "no_ids.csv", "lms_csv"))
+    assert '# record_id: {join: ["User ID", "Course ID", "Completion Date"], sep: "|"}' in hint
 
 
 def test_report_title_above_a_tab_separated_table(tmp_path):
