@@ -21,20 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.hris.csv_drop import SPEC as HRIS_SPEC
-from connectors.lms.csv_drops import BOOKINGS, LEARNING_RECORDS, SESSIONS
+from connectors.mapping import MAPPED_KINDS
 from connectors.parsing import COERCERS, CsvSpec, FieldError
-from connectors.vendors.invoices_csv import SPEC as INVOICES_SPEC
 from pipeline.mapping_sample import Column, Sample, read_sample
 from pipeline.mapping_synonyms import BOOLEAN_WORDS, FIELD_SYNONYMS, VOCABULARIES, canonical_word, normal
 
-KIND_SPECS: dict[str, CsvSpec] = {
-    "hris_csv": HRIS_SPEC,
-    "lms_csv": LEARNING_RECORDS,
-    "sessions_csv": SESSIONS,
-    "bookings_csv": BOOKINGS,
-    "invoices_csv": INVOICES_SPEC,
-}
+# the kinds a mapping can feed, by their canonical spec (connectors/mapping/kinds.py owns the list)
+KIND_SPECS: dict[str, CsvSpec] = {kind: mapped.spec for kind, mapped in MAPPED_KINDS.items()}
 FUZZY_CUTOFF = 0.86  # a close spelling (SequenceMatcher ratio of the normalised names) counts, marked
 MAX_WORDS = 40  # more distinct values than this: not a status-like column
 DATE_FORMATS = ("%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y", "%Y%m%d")
