@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from demo.common import MIN_EMPLOYEES, MIN_MONTHS, MIN_VENDORS, Params
+from demo.foreign import to_foreign_layout
 from demo.invoices import build_invoices, write_invoices
 from demo.learning import write_learning
 from demo.organisation import assign_ids, build_people, write_hris
@@ -51,11 +52,19 @@ from demo.reference import build_catalogue, write_reference
 from demo.sessions import build_sessions, number_sessions, plant_sessions, write_sessions
 from demo.truth import Truth, write_ground_truth
 
+LAYOUTS = ("canonical", "foreign")
 _FOLDERS = ("hris", "xapi", "lms", "sessions", "bookings", "invoices_csv", "invoices_xml")
 
 
 def generate(
-    out_dir: Path, *, as_of: date, seed: int = 7, employees: int = 300, months: int = 12, vendors: int = 4
+    out_dir: Path,
+    *,
+    as_of: date,
+    seed: int = 7,
+    employees: int = 300,
+    months: int = 12,
+    vendors: int = 4,
+    layout: str = "canonical",
 ) -> dict[str, Any]:
     """Write the demo enterprise under ``out_dir`` and return its ground truth (also written to
     ``out_dir/ground_truth.json``).
@@ -85,7 +94,14 @@ def generate(
     - ``malformed``: one entry per defective row: folder, file name, 1-based line (CSV: header = 1;
       JSONL: line; JSON: index in ``statements``; XML: index of the InvoiceLine), column, defect, value.
     - ``counts``: raw rows per drop folder, malformed rows included.
+
+    ``layout="foreign"`` writes the five CSV drops in another company's layout (``demo.foreign``: other
+    headers, ``;``, day-first dates, decimal commas, other status words) and returns, besides the
+    ground truth, ``mappings``: each of those sources' ``mapping:`` for trainops.yaml. The facts, and
+    so the ground truth, are the same in both layouts.
     """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}")
     if employees < MIN_EMPLOYEES:
         raise ValueError(f"employees must be at least {MIN_EMPLOYEES} (the planted cases need room)")
     if months < MIN_MONTHS:
@@ -95,10 +111,13 @@ def generate(
     collecting = gc.isenabled()
     gc.disable()  # millions of short-lived rows beside a large live heap: the cyclic GC only costs time
     try:
-        return _run(Params(Path(out_dir), as_of, seed, employees, months, vendors))
+        truth = _run(Params(Path(out_dir), as_of, seed, employees, months, vendors))
     finally:
         if collecting:
             gc.enable()
+    if layout == "foreign":
+        truth = {**truth, "mappings": to_foreign_layout(Path(out_dir))}
+    return truth
 
 
 def _run(params: Params) -> dict[str, Any]:
@@ -140,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--employees", type=int, default=300)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--vendors", type=int, default=4)
+    parser.add_argument("--layout", choices=LAYOUTS, default="canonical", help="the CSV drops' file layout")
     args = parser.parse_args(argv)
     truth = generate(
         args.out_dir,
@@ -148,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         employees=args.employees,
         months=args.months,
         vendors=args.vendors,
+        layout=args.layout,
     )
     print(json.dumps(truth["counts"], indent=1))
     return 0

@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--vendors", type=int, default=4)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, help="business date of the demo (default: today)")
+    demo.add_argument(
+        "--layout",
+        choices=("canonical", "foreign"),
+        default="canonical",
+        help="foreign: the CSV drops in another company's layout, read through mapping: blocks",
+    )
 
     run = commands.add_parser("run", help="the nightly job: extract, validate, build, publish")
     run.add_argument("--config", help="trainops.yaml (default: $TRAINOPS_CONFIG, then ./trainops.yaml)")
@@ -72,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument(
         "--config", help="with --source: trainops.yaml (default: $TRAINOPS_CONFIG, then ./trainops.yaml)"
     )
+
+    mapping = commands.add_parser("map", help="propose a mapping: for a file in another layout (YAML to paste)")
+    mapping.add_argument("file", type=Path)
+    mapping.add_argument("--kind", required=True, help="hris_csv, lms_csv, sessions_csv, bookings_csv or invoices_csv")
 
     status = commands.add_parser("status", help="last runs, per-source freshness, published version, quarantine counts")
     status.add_argument("--config")
@@ -227,11 +237,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
     as_of = args.as_of or business_today("Europe/London")
     out = Path.cwd() / DEMO_DIR
     print(f"generating the demo enterprise ({args.employees} employees, {args.months} months) in {out} …")
-    generate(out, as_of=as_of, seed=args.seed, employees=args.employees, months=args.months, vendors=args.vendors)
+    truth = generate(
+        out,
+        as_of=as_of,
+        seed=args.seed,
+        employees=args.employees,
+        months=args.months,
+        vendors=args.vendors,
+        layout=args.layout,
+    )
     args.as_of = as_of
-    args.config = str(write_demo_config(out, home=out.parent))
+    args.config = str(write_demo_config(out, home=out.parent, mappings=truth.get("mappings")))
     print("running the nightly job on it …")
     return cmd_run(args)
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from pipeline.mapping_proposal import ProposalError, propose, render
+    from pipeline.mapping_sample import SampleError
+
+    try:
+        proposal = propose(args.file, args.kind)
+    except (ProposalError, SampleError) as exc:
+        print(f"trainops map: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(render(proposal), end="")
+    return EXIT_OK
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -413,6 +444,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "run": cmd_run,
     "parse": cmd_parse,
+    "map": cmd_map,
     "status": cmd_status,
     "backfill": cmd_backfill,
     "quarantine": cmd_quarantine,

@@ -340,8 +340,9 @@ class Config(StrictModel):
 # -- loading -------------------------------------------------------------------------------------------
 
 
-def write_demo_config(demo_dir: Path, home: Path) -> Path:
-    """The configuration of a generated demo enterprise (the layout ``demo/`` writes)."""
+def write_demo_config(demo_dir: Path, home: Path, mappings: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
+    """The configuration of a generated demo enterprise (the layout ``demo/`` writes); ``mappings``:
+    the ``mapping:`` of each source the demo wrote in a foreign layout (``demo.foreign``)."""
     lines = [
         "# Written by `trainops demo`: the generated demo enterprise. See README to point at your own drops.",
         f"home: {os.path.relpath(home, demo_dir)}",
@@ -349,16 +350,25 @@ def write_demo_config(demo_dir: Path, home: Path) -> Path:
         "timezone: Europe/London",
         "sources:",
     ]
-    lines += [demo_source_yaml(name, Path("./drops") / folder) for name, (_, folder) in DEMO_SOURCES.items()]
+    lines += [
+        demo_source_yaml(name, Path("./drops") / folder, (mappings or {}).get(name))
+        for name, (_, folder) in DEMO_SOURCES.items()
+    ]
     path = demo_dir / "trainops.yaml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def demo_source_yaml(name: str, path: Path | str) -> str:
-    """One demo source as a line of ``sources:`` (flow style), with its options."""
+def demo_source_yaml(name: str, path: Path | str, mapping: Mapping[str, Any] | None = None) -> str:
+    """One demo source as an item of ``sources:`` (flow style), with its options; with a ``mapping``,
+    block style with the mapping under the source."""
     options = f", {DEMO_SOURCE_OPTIONS[name]}" if name in DEMO_SOURCE_OPTIONS else ""
-    return f"  - {{name: {name}, kind: {DEMO_SOURCES[name][0]}, path: {path}{options}}}"
+    line = f"  - {{name: {name}, kind: {DEMO_SOURCES[name][0]}, path: {path}{options}}}"
+    if mapping is None:
+        return line
+    block = yaml.safe_dump({"mapping": dict(mapping)}, allow_unicode=True, sort_keys=False, width=120)
+    indented = "".join(f"    {text}" for text in block.splitlines(keepends=True)).rstrip("\n")
+    return f"  - name: {name}\n    kind: {DEMO_SOURCES[name][0]}\n    path: {path}\n{indented}"
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
