@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from connectors.mapping.model import EXCEL
@@ -47,13 +48,23 @@ def _excel_serial(value: object, field: str, rule: str) -> datetime:
     return _EXCEL_EPOCH + timedelta(days=days)
 
 
-def _strptime(text: str, formats: tuple[str, ...], field: str, rule: str, what: str) -> datetime:
+@lru_cache(maxsize=65536)
+def _first_match(text: str, formats: tuple[str, ...]) -> datetime | None:
+    """``text`` read by the first of ``formats`` that fits, or None. Cached: an export repeats the
+    same dates thousands of times, and ``strptime`` is most of a mapped file's reading time."""
     for fmt in formats:
         try:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
-    raise FieldError(rule, field, text, f"{field}: {text!r} does not match {what}")
+    return None
+
+
+def _strptime(text: str, formats: tuple[str, ...], field: str, rule: str, what: str) -> datetime:
+    moment = _first_match(text, formats)
+    if moment is None:
+        raise FieldError(rule, field, text, f"{field}: {text!r} does not match {what}")
+    return moment
 
 
 def to_date(value: object, field: str, date_format: str | None, day_first: bool) -> str:
