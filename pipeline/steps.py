@@ -44,6 +44,7 @@ class ExtractSummary:
     files: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     rejects: int = 0
+    skipped: list[str] = field(default_factory=list)  # received, nothing landed (e.g. identical files)
     seconds: float = 0.0
 
 
@@ -69,6 +70,11 @@ def extract_source(config: Config, source: Source, connector: Connector[Any, Any
     connector = connector or connector_for(config, source)
     current = adopt_orphan_loads(config, source, connector)
     for unit, result in connector.extract(current):
+        summary.skipped += unit.notes()
+        if not unit.lands_data:  # only moves the state: no load, the last committed one still covers it
+            current = connector.advance(current, unit, current.committed_load_id or "")
+            state.commit_source_state(config.home, source.name, current)
+            continue
         load = landing.write_load(config.home, source.name, source.kind, result, unit=unit.to_json())
         pause_point("landed")  # crash tests: the load is committed, the state is not
         current = _advanced(connector, current, unit, load.load_id)

@@ -1,0 +1,103 @@
+"""The life of a dropped file, on a real landing zone (no Prefect, no dbt): a copy of a landed file
+under another name lands nothing and says so; a file deleted from the drop keeps its landed rows;
+a roster file with no rows fails its source, naming the file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from connectors import landing, state
+from connectors.base import SourceError
+from pipeline.config import Config, parse_config
+from pipeline.steps import extract_source
+
+INVOICE_HEADER = (
+    "vendor_id,invoice_number,document_type,issue_date,currency,period_start,period_end,line_id,item_ref,"
+    "description,quantity,unit_price,line_amount,learner_refs\n"
+)
+INVOICE = "V1,INV-1,invoice,2026-10-31,EUR,2026-10-01,2026-10-31,1,S-1,Fire safety,2,3600.00,7200.00,\n"
+ROSTER_HEADER = "employee_id,email,given_name,family_name,status,hire_date,department\n"
+ROSTER_ROW = "E01,ann@acme.example,Ann,Lee,active,2020-01-01,Ops\n"
+
+
+def config_for(tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Config, Path]:
+    monkeypatch.delenv("TRAINOPS_HOME", raising=False)
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    data = {"home": "./home", "reference_dir": ".", "sources": [{"name": "src", "kind": kind, "path": "./drops"}]}
+    return parse_config(data, tmp_path / "trainops.yaml"), drops
+
+
+def landed_invoice_lines(config: Config) -> int:
+    return sum(load.manifest["entities"].get("vendor.invoice_line", 0) for load in landing.list_loads(config.home))
+
+
+def test_a_copy_under_another_name_lands_nothing_and_is_noted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, drops = config_for(tmp_path, "invoices_csv", monkeypatch)
+    source = config.sources[0]
+    (drops / "invoices_2026-10.csv").write_text(INVOICE_HEADER + INVOICE)
+    first = extract_source(config, source)
+    assert len(first.loads) == 1 and first.skipped == []
+
+    shutil.copy(drops / "invoices_2026-10.csv", drops / "invoices_2026-10 (retry).csv")  # a transfer retry
+    again = extract_source(config, source)
+    assert again.loads == [] and again.files == 0
+    assert again.skipped == ["invoices_2026-10 (retry).csv: skipped: identical to invoices_2026-10.csv"]
+    assert landed_invoice_lines(config) == 1
+    files = state.read_state(config.home, "src")["files"]
+    assert files["invoices_2026-10 (retry).csv"]["identical_to"] == "invoices_2026-10.csv"
+    assert files["invoices_2026-10 (retry).csv"]["load_id"] == first.loads[0]
+
+    quiet = extract_source(config, source)  # remembered: not hashed, not reported again
+    assert (quiet.loads, quiet.skipped) == ([], [])
+
+
+def test_two_identical_new_files_land_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, drops = config_for(tmp_path, "invoices_csv", monkeypatch)
+    (drops / "a.csv").write_text(INVOICE_HEADER + INVOICE)
+    (drops / "b.csv").write_text(INVOICE_HEADER + INVOICE)
+    summary = extract_source(config, config.sources[0])
+    assert (summary.files, summary.skipped) == (1, ["b.csv: skipped: identical to a.csv"])
+    assert landed_invoice_lines(config) == 1
+    load_id = state.read_state(config.home, "src")["files"]["b.csv"]["load_id"]
+    assert load_id == summary.loads[0]
+
+
+def test_a_file_changed_to_another_files_content_still_replaces_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, drops = config_for(tmp_path, "invoices_csv", monkeypatch)
+    (drops / "a.csv").write_text(INVOICE_HEADER + INVOICE)
+    (drops / "b.csv").write_text(INVOICE_HEADER + INVOICE.replace("INV-1", "INV-2"))
+    extract_source(config, config.sources[0])
+    (drops / "b.csv").write_text(INVOICE_HEADER + INVOICE)  # b corrected in place: it is a new version of b
+    summary = extract_source(config, config.sources[0])
+    assert (summary.files, summary.skipped) == (1, [])
+
+
+def test_a_deleted_drop_file_keeps_its_landed_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, drops = config_for(tmp_path, "invoices_csv", monkeypatch)
+    (drops / "invoices_2026-10.csv").write_text(INVOICE_HEADER + INVOICE)
+    extract_source(config, config.sources[0])
+    (drops / "invoices_2026-10.csv").unlink()  # the vendor portal cleans up its outbox
+    summary = extract_source(config, config.sources[0])
+    assert (summary.loads, summary.skipped) == ([], [])
+    assert landed_invoice_lines(config) == 1
+    assert "invoices_2026-10.csv" in state.read_state(config.home, "src")["files"]
+
+
+def test_a_header_only_roster_fails_its_source_naming_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, drops = config_for(tmp_path, "hris_csv", monkeypatch)
+    (drops / "employees_2026-11-27.csv").write_text(ROSTER_HEADER + ROSTER_ROW)
+    extract_source(config, config.sources[0])
+    (drops / "employees_2026-11-28.csv").write_text(ROSTER_HEADER)
+    with pytest.raises(SourceError) as raised:
+        extract_source(config, config.sources[0])
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "employees_2026-11-28.csv" in message and "no rows" in message
+    assert len(landing.list_loads(config.home)) == 1  # nothing landed, the state did not move
+    assert "employees_2026-11-28.csv" not in state.read_state(config.home, "src")["files"]
