@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from connectors import landing, registry, schemas, state
+from connectors import landing, registry, schemas, state, vocabulary
 from connectors.base import Connector, ParseContext, SourceError
 from connectors.files import FileBatchUnit
 from connectors.state import SourceState
@@ -132,6 +132,7 @@ class ValidationSummary:
     loads: int = 0
     rows: int = 0
     quarantined_rows: int = 0
+    replaced_rows: int = 0  # rows of earlier versions of files corrected in place
     warnings: int = 0
     critical: list[str] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -180,11 +181,50 @@ def validate_pending(config: Config) -> ValidationSummary:
         if load_critical:
             summary.critical.extend(load_critical)
             rows = _reject_whole_load(tables, "; ".join(load_critical))
+        else:
+            replaced = replaced_rows(load, loads)
+            summary.replaced_rows += len(replaced)
+            rows.extend(replaced)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".parquet.tmp")
         pq.write_table(pa.Table.from_pylist(rows, schema=schemas.QUARANTINE), tmp)
         os.replace(tmp, target)
     return summary
+
+
+def _unit_files(load: landing.Load) -> set[str]:
+    """The names of the files a file-drop load holds (none for an API load)."""
+    files = (load.manifest.get("unit") or {}).get("files") or []
+    return {file["name"] for file in files if isinstance(file, dict) and "name" in file}
+
+
+def replaced_rows(load: landing.Load, loads: list[landing.Load]) -> list[dict[str, Any]]:
+    """Quarantine rows (rule ``file.replaced``) for the landed rows of the earlier version of each
+    file ``load`` holds again: a file corrected in place replaces its earlier version whole, rows it
+    no longer has included. Each file's latest earlier version only (that one replaced the ones
+    before it). Rows name their file by its name in the drop, or that name's last part."""
+    names = _unit_files(load)
+    latest: dict[str, landing.Load] = {}
+    for earlier in loads:
+        if earlier.source == load.source and earlier.load_id < load.load_id:
+            for name in names & _unit_files(earlier):
+                latest[name] = earlier
+    rows: list[dict[str, Any]] = []
+    for name, earlier in sorted(latest.items()):
+        spellings = {name, Path(name).name}
+        message = f"replaced by the version of {name} landed in load {load.load_id}"
+        for entity in earlier.manifest["entities"]:
+            table = landing.read_entity(earlier, entity)
+            if table is None:
+                continue
+            meta = table.select(["_load_id", "_row", "_source", "_source_file", "_source_line"]).to_pylist()
+            rows += [
+                {**row, "entity": entity, "rule": "file.replaced", "severity": vocabulary.REPLACED,
+                 "column_name": None, "value": None, "message": message, "record": None}
+                for row in meta
+                if row["_source_file"] in spellings
+            ]  # fmt: skip
+    return rows
 
 
 def _rejected(home: Path, load_id: str) -> bool:

@@ -1,18 +1,21 @@
 """The life of a dropped file, on a real landing zone (no Prefect, no dbt): a copy of a landed file
-under another name lands nothing and says so; a file deleted from the drop keeps its landed rows;
-a roster file with no rows fails its source, naming the file."""
+under another name lands nothing and says so; a file corrected in place replaces its earlier version
+whole; a file deleted from the drop keeps its landed rows; a roster file with no rows fails its
+source, naming the file. tests/e2e/test_file_lifecycle.py follows the same cases into the marts."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from connectors import landing, state
 from connectors.base import SourceError
 from pipeline.config import Config, parse_config
-from pipeline.steps import extract_source
+from pipeline.steps import extract_source, quarantine_path, validate_pending
 
 INVOICE_HEADER = (
     "vendor_id,invoice_number,document_type,issue_date,currency,period_start,period_end,line_id,item_ref,"
@@ -101,3 +104,32 @@ def test_a_header_only_roster_fails_its_source_naming_the_file(tmp_path: Path, m
     assert "employees_2026-11-28.csv" in message and "no rows" in message
     assert len(landing.list_loads(config.home)) == 1  # nothing landed, the state did not move
     assert "employees_2026-11-28.csv" not in state.read_state(config.home, "src")["files"]
+
+
+def test_a_file_corrected_in_place_replaces_its_earlier_version_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, drops = config_for(tmp_path, "invoices_csv", monkeypatch)
+    invoice = drops / "invoices_2026-10.csv"
+    second = INVOICE.replace(",1,S-1,", ",2,S-2,").replace("3600.00,7200.00", "3825.00,7650.00")
+    invoice.write_text(INVOICE_HEADER + INVOICE + second)
+    (drops / "other.csv").write_text(INVOICE_HEADER + INVOICE.replace("INV-1", "INV-9"))
+    first = extract_source(config, config.sources[0]).loads[0]
+    assert validate_pending(config).replaced_rows == 0
+
+    stat = invoice.stat()
+    invoice.write_text(INVOICE_HEADER + INVOICE.replace("3600.00,7200.00", "3500.00,7000.00"))  # line 2 dropped
+    os.utime(invoice, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    second_load = extract_source(config, config.sources[0]).loads[0]
+    summary = validate_pending(config)
+    assert summary.replaced_rows == 3 and summary.critical == []  # the invoice and both its lines
+    replaced = pq.read_table(quarantine_path(config.home, second_load)).to_pylist()
+    assert {(row["_load_id"], row["entity"], row["_source_line"]) for row in replaced} == {
+        (first, "vendor.invoice", 2),
+        (first, "vendor.invoice_line", 2),
+        (first, "vendor.invoice_line", 3),
+    }
+    assert {(row["rule"], row["severity"], row["_source_file"]) for row in replaced} == {
+        ("file.replaced", "replaced", "invoices_2026-10.csv")
+    }
+    assert second_load in replaced[0]["message"]
