@@ -16,6 +16,7 @@ from connectors import landing, state
 from connectors.base import SourceError
 from pipeline.config import Config, parse_config
 from pipeline.steps import extract_source, quarantine_path, validate_pending
+from reports.status import quarantine_report
 
 INVOICE_HEADER = (
     "vendor_id,invoice_number,document_type,issue_date,currency,period_start,period_end,line_id,item_ref,"
@@ -133,3 +134,4 @@ def test_a_file_corrected_in_place_replaces_its_earlier_version_whole(
         ("file.replaced", "replaced", "invoices_2026-10.csv")
     }
     assert second_load in replaced[0]["message"]
+    assert quarantine_report(config.home)["rows"] == 0  # `trainops status`: replaced is no failure
