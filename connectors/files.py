@@ -187,7 +187,9 @@ class FileDropConnector:
             if seen and seen.sha256 == fingerprint.sha256:
                 continue  # touched but unchanged
             original = landed.get(fingerprint.sha256)
-            if seen is None and original is not None:  # a new name: a changed file replaces its version
+            # only a new name (a changed file replaces its own version), never a file forgotten for
+            # reprocessing whose copy names it
+            if seen is None and original not in (None, relative):
                 fingerprint = fingerprint.replace(identical_to=original)
             else:
                 landed[fingerprint.sha256] = relative

@@ -70,6 +70,19 @@ def test_two_identical_new_files_land_once(tmp_path: Path, monkeypatch: pytest.M
     assert load_id == summary.loads[0]
 
 
+def test_a_file_released_for_reprocessing_lands_again_though_a_copy_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, drops = config_for(tmp_path, "invoices_csv", monkeypatch)
+    (drops / "a.csv").write_text(INVOICE_HEADER + INVOICE)
+    (drops / "b.csv").write_text(INVOICE_HEADER + INVOICE)
+    extract_source(config, config.sources[0])
+    current = state.read_state(config.home, "src")
+    state.commit_state(config.home, "src", {**current, "files": {"b.csv": current["files"]["b.csv"]}})  # forget a
+    summary = extract_source(config, config.sources[0])
+    assert (summary.files, summary.skipped) == (1, [])
+
+
 def test_a_file_changed_to_another_files_content_still_replaces_its_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
