@@ -148,3 +148,14 @@ def test_a_file_corrected_in_place_replaces_its_earlier_version_whole(
     }
     assert second_load in replaced[0]["message"]
     assert quarantine_report(config.home)["rows"] == 0  # `trainops status`: replaced is no failure
+
+
+def test_an_e_invoice_received_twice_lands_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, drops = config_for(tmp_path, "invoices_xml", monkeypatch)
+    (tmp_path / "vendors.csv").write_text("vendor_id,name,identifiers\nV-GB-NWL,Northwind Learning Ltd,5098765000019\n")
+    fixture = Path(__file__).parents[2] / "fixtures" / "invoices" / "trainops-ubl" / "invoice-vat-categories.xml"
+    shutil.copy(fixture, drops / "inv-a.xml")
+    shutil.copy(fixture, drops / "inv-b.xml")
+    summary = extract_source(config, config.sources[0])
+    assert (summary.files, summary.skipped) == (1, ["inv-b.xml: skipped: identical to inv-a.xml"])
+    assert sum(load.manifest["entities"].get("vendor.invoice", 0) for load in landing.list_loads(config.home)) == 1
