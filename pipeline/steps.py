@@ -17,12 +17,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from connectors import landing, registry, schemas, state, vocabulary
+from connectors import landing, registry, schemas, state
 from connectors.base import Connector, ParseContext, SourceError
 from connectors.files import FileBatchUnit
 from connectors.state import SourceState
 from connectors.testhooks import pause_point
 from expectations import volume
+from pipeline import file_versions
 from pipeline.config import Config, FileSource, Source
 
 log = logging.getLogger("trainops")
@@ -154,8 +155,7 @@ def validate_pending(config: Config) -> ValidationSummary:
     summary = ValidationSummary()
     loads = landing.list_loads(config.home)
     for load in loads:
-        target = quarantine_path(config.home, load.load_id)
-        if target.exists():
+        if quarantine_path(config.home, load.load_id).exists():
             continue
         summary.loads += 1
         rows: list[dict[str, Any]] = []
@@ -181,50 +181,39 @@ def validate_pending(config: Config) -> ValidationSummary:
         if load_critical:
             summary.critical.extend(load_critical)
             rows = _reject_whole_load(tables, "; ".join(load_critical))
-        else:
-            replaced = replaced_rows(load, loads)
-            summary.replaced_rows += len(replaced)
-            rows.extend(replaced)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".parquet.tmp")
-        pq.write_table(pa.Table.from_pylist(rows, schema=schemas.QUARANTINE), tmp)
-        os.replace(tmp, target)
+
+        def rejected(load_id: str, this: str = load.load_id, critical: bool = bool(load_critical)) -> bool:
+            return critical if load_id == this else _rejected(config.home, load_id)
+
+        if not load_critical:
+            rows.extend(file_versions.replaced_rows(load, loads, rejected))
+            # the earlier versions of its files are replaced by this one: before this load is marked
+            # validated, so a crash in between repeats the work
+            for earlier in file_versions.earlier_versions(load, loads):
+                summary.replaced_rows += _mark_replaced(config.home, earlier, loads, rejected)
+        _write_quarantine(config.home, load.load_id, rows)
     return summary
 
 
-def _unit_files(load: landing.Load) -> set[str]:
-    """The names of the files a file-drop load holds (none for an API load)."""
-    files = (load.manifest.get("unit") or {}).get("files") or []
-    return {file["name"] for file in files if isinstance(file, dict) and "name" in file}
+def _write_quarantine(home: Path, load_id: str, rows: list[dict[str, Any]]) -> None:
+    """A load's validation result, written atomically (its presence marks the load validated)."""
+    target = quarantine_path(home, load_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".parquet.tmp")
+    pq.write_table(pa.Table.from_pylist(rows, schema=schemas.QUARANTINE), tmp)
+    os.replace(tmp, target)
 
 
-def replaced_rows(load: landing.Load, loads: list[landing.Load]) -> list[dict[str, Any]]:
-    """Quarantine rows (rule ``file.replaced``) for the landed rows of the earlier version of each
-    file ``load`` holds again: a file corrected in place replaces its earlier version whole, rows it
-    no longer has included. Each file's latest earlier version only (that one replaced the ones
-    before it). Rows name their file by its name in the drop, or that name's last part."""
-    names = _unit_files(load)
-    latest: dict[str, landing.Load] = {}
-    for earlier in loads:
-        if earlier.source == load.source and earlier.load_id < load.load_id:
-            for name in names & _unit_files(earlier):
-                latest[name] = earlier
-    rows: list[dict[str, Any]] = []
-    for name, earlier in sorted(latest.items()):
-        spellings = {name, Path(name).name}
-        message = f"replaced by the version of {name} landed in load {load.load_id}"
-        for entity in earlier.manifest["entities"]:
-            table = landing.read_entity(earlier, entity)
-            if table is None:
-                continue
-            meta = table.select(["_load_id", "_row", "_source", "_source_file", "_source_line"]).to_pylist()
-            rows += [
-                {**row, "entity": entity, "rule": "file.replaced", "severity": vocabulary.REPLACED,
-                 "column_name": None, "value": None, "message": message, "record": None}
-                for row in meta
-                if row["_source_file"] in spellings
-            ]  # fmt: skip
-    return rows
+def _mark_replaced(home: Path, load: landing.Load, loads: list[landing.Load], rejected: file_versions.Rejected) -> int:
+    """Recompute the ``file.replaced`` rows of a validated load; its other findings stay as they are.
+    Returns how many of its rows are replaced."""
+    path = quarantine_path(home, load.load_id)
+    if not path.exists():  # not validated yet: its own validation marks them
+        return 0
+    kept = [row for row in pq.read_table(path).to_pylist() if row["rule"] != file_versions.RULE]
+    replaced = file_versions.replaced_rows(load, loads, rejected)
+    _write_quarantine(home, load.load_id, kept + replaced)
+    return len(replaced)
 
 
 def _rejected(home: Path, load_id: str) -> bool:

@@ -137,7 +137,8 @@ def test_a_file_corrected_in_place_replaces_its_earlier_version_whole(
     second_load = extract_source(config, config.sources[0]).loads[0]
     summary = validate_pending(config)
     assert summary.replaced_rows == 3 and summary.critical == []  # the invoice and both its lines
-    replaced = pq.read_table(quarantine_path(config.home, second_load)).to_pylist()
+    assert pq.read_table(quarantine_path(config.home, second_load)).num_rows == 0
+    replaced = pq.read_table(quarantine_path(config.home, first)).to_pylist()  # the earlier load's result
     assert {(row["_load_id"], row["entity"], row["_source_line"]) for row in replaced} == {
         (first, "vendor.invoice", 2),
         (first, "vendor.invoice_line", 2),
@@ -147,6 +148,11 @@ def test_a_file_corrected_in_place_replaces_its_earlier_version_whole(
         ("file.replaced", "replaced", "invoices_2026-10.csv")
     }
     assert second_load in replaced[0]["message"]
+    assert validate_pending(config).replaced_rows == 0  # nothing new: nothing marked again
+
+    os.remove(quarantine_path(config.home, first))  # revalidated (a backfill): still replaced
+    validate_pending(config)
+    assert pq.read_table(quarantine_path(config.home, first)).num_rows == 3
     assert quarantine_report(config.home)["rows"] == 0  # `trainops status`: replaced is no failure
 
 
