@@ -173,6 +173,8 @@ def _validation(record: dict[str, Any]) -> list[str]:
         f"{validation['loads']} loads, {validation['rows']} rows validated, "
         f"{validation['quarantined_rows']} rows quarantined, {validation['warnings']} warnings.",
     ]
+    if validation.get("replaced_rows"):
+        lines[-1] += f" {validation['replaced_rows']} rows of earlier file versions replaced by corrected files."
     return lines + [f"- CRITICAL: {line}" for line in validation["critical"]]
 
 

@@ -150,6 +150,8 @@ def test_a_file_corrected_in_place_moves_spend_by_exactly_the_difference(nights:
     billed_after, duplicate_after = nights["spend3"]
     assert billed_after - billed_before == Decimal("7000") - Decimal("7200") - Decimal("7650")
     assert nights["night3"]["validation"]["replaced_rows"] == 3  # the invoice and its two lines
+    report = (nights["config"].home / "runs" / f"{nights['night3']['run_id']}.html").read_text()
+    assert "3 rows of earlier file versions replaced by corrected files" in report
 
 
 def test_deleted_drop_files_lose_nothing(nights: dict[str, Any]) -> None:
