@@ -5,7 +5,9 @@ New or changed files are landed together, one load per batch of whole files hold
 batch and the largest file, not by the history a first run lands. The state remembers each file's
 fingerprint (size, mtime, sha256) and the load that holds it, so the next night picks up only new
 files, and a corrected file dropped under the same name is loaded again (staging keeps the latest
-load).
+load). A file whose content (sha256) is that of a file already landed — a transfer retry, a copy
+under another name — is the same document: nothing is landed, and the state remembers it as
+identical to the landed file (the run record says so).
 """
 
 from __future__ import annotations
@@ -91,15 +93,25 @@ class FileFingerprint(Stored):
     sha256: str
     raw_rows: int | None = None
     load_id: str | None = None  # state only
+    identical_to: str | None = None  # received with the content of this landed file: nothing landed
 
     def same_file(self, size: int, mtime_ns: int) -> bool:
         return self.size == size and self.mtime_ns == mtime_ns
 
 
 class FileBatchUnit(LoadUnit):
-    """One load of a file drop: the new or changed files it holds."""
+    """One load of a file drop: the new or changed files it holds. The last unit of a night may
+    hold only ``identical`` files (content already landed): it lands nothing."""
 
     files: list[FileFingerprint]
+    identical: list[FileFingerprint] = Field(default_factory=list)
+
+    @property
+    def lands_data(self) -> bool:
+        return bool(self.files)
+
+    def notes(self) -> list[str]:
+        return [f"{file.name}: skipped: identical to {file.identical_to}" for file in self.identical]
 
     def covered_span(self, timezone: str) -> Span | None:
         spans = [file_span(file.name, file.mtime_ns, timezone) for file in self.files]
@@ -141,6 +153,11 @@ class FileDropConnector:
     def path(self) -> Path:
         return self.options.path
 
+    @property
+    def is_snapshot(self) -> bool:
+        """Each file is a whole population (a roster): a file with no rows is a broken export."""
+        return any(stream.mode == "snapshot" for stream in self.streams)
+
     @staticmethod
     def read_unit(data: Mapping[str, Any]) -> FileBatchUnit:
         return FileBatchUnit.from_json(data)
@@ -153,7 +170,10 @@ class FileDropConnector:
         return sorted(found)
 
     def pending(self, state: FileDropState) -> list[tuple[Path, FileFingerprint]]:
-        """Files that are new or changed since their last load, with their fingerprints."""
+        """Files that are new or changed since their last load, with their fingerprints. A new file
+        whose content is that of a landed file (or of an earlier file of this list) comes with
+        ``identical_to`` naming it: it is not to be landed."""
+        landed = {seen.sha256: seen.identical_to or name for name, seen in sorted(state.files.items())}
         pending = []
         for file in self.files():
             relative = str(file.relative_to(self.path))
@@ -166,20 +186,37 @@ class FileDropConnector:
             )
             if seen and seen.sha256 == fingerprint.sha256:
                 continue  # touched but unchanged
+            original = landed.get(fingerprint.sha256)
+            # only a new name (a changed file replaces its own version), never a file forgotten for
+            # reprocessing whose copy names it
+            if seen is None and original not in (None, relative):
+                fingerprint = fingerprint.replace(identical_to=original)
+            else:
+                landed[fingerprint.sha256] = relative
             pending.append((file, fingerprint))
         return pending
 
     def extract(self, state: FileDropState) -> Iterator[tuple[FileBatchUnit, ParseResult]]:
-        """Yield one unit (its files' fingerprints) and result per batch of new files."""
+        """Yield one unit (its files' fingerprints) and result per batch of new files, then one unit
+        of the files identical to landed ones, if any, with an empty result (nothing to land)."""
         batch: list[FileFingerprint] = []
+        identical: list[FileFingerprint] = []
         merged = ParseResult()
         for file, fingerprint in self.pending(state):
+            if fingerprint.identical_to is not None:
+                identical.append(fingerprint)
+                continue
             try:
                 result = self.parser.parse(file, self.context)
             except SourceError:
                 raise
             except (OSError, UnicodeDecodeError) as exc:
                 raise SourceError(f"source {self.name!r}: cannot read {file}: {exc}") from None
+            if result.raw_rows == 0 and self.is_snapshot:
+                raise SourceError(
+                    f"source {self.name!r}: {file}: the snapshot has no rows (a roster never becomes empty: "
+                    "a broken export? replace or remove the file)"
+                )
             merged.extend(result)
             batch.append(fingerprint.replace(raw_rows=result.raw_rows))
             if merged.raw_rows >= BATCH_ROWS or batch_bytes(merged) >= BATCH_BYTES:
@@ -187,10 +224,16 @@ class FileDropConnector:
                 batch, merged = [], ParseResult()
         if batch:
             yield FileBatchUnit(files=batch), merged
+        if identical:
+            yield FileBatchUnit(files=[], identical=identical), ParseResult()
 
     def advance(self, state: FileDropState, unit: FileBatchUnit, load_id: str) -> FileDropState:
-        """The state after ``unit``'s load committed: its files are remembered with the load."""
+        """The state after ``unit``'s load committed: its files are remembered with the load, its
+        identical files with the load of the file they repeat."""
         files = dict(state.files)
         for fingerprint in unit.files:
             files[fingerprint.name] = fingerprint.replace(load_id=load_id)
+        for fingerprint in unit.identical:
+            original = files.get(fingerprint.identical_to or "")
+            files[fingerprint.name] = fingerprint.replace(load_id=original.load_id if original else None)
         return state.replace(files=files)

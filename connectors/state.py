@@ -102,6 +102,15 @@ class LoadUnit(Stored):
         """The backfill that landed this load (such loads never move the source's state)."""
         return None
 
+    @property
+    def lands_data(self) -> bool:
+        """False for a unit that only moves the state (e.g. files identical to landed ones)."""
+        return True
+
+    def notes(self) -> list[str]:
+        """What the unit received but did not land, one line each (the run record's ``skipped``)."""
+        return []
+
     def covered_span(self, timezone: str) -> Span | None:
         """The first and last business dates the load's data covers, when the unit says."""
         return None

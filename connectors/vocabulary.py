@@ -87,6 +87,10 @@ INVOICE_CURRENCIES: frozenset[str] = ISO_4217_ACTIVE - {"XTS", "XXX"}
 # -- quarantine rows (schemas.QUARANTINE.severity) ------------------------------------------------
 # critical blocks the run; error quarantines the row; warning reports it and keeps it.
 SEVERITIES = ("critical", "error", "warning")
+# Not a rule's: a row of an earlier version of a file corrected in place (rule file.replaced) is
+# held back because the file's later version replaces it, never reprocessed.
+REPLACED = "replaced"
+QUARANTINE_SEVERITIES = (*SEVERITIES, REPLACED)
 
 # -- reference file vendor_contracts.csv ----------------------------------------------------------
 # How a contract bills; what each one means for the billing marts is the seed

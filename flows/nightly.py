@@ -56,6 +56,8 @@ def extract(config: Config, source: Source) -> steps.ExtractSummary:
     get_run_logger().info(
         "%s: %d new files, rows %s, %d parse rejects", source.name, result.files, result.rows, result.rejects
     )
+    for note in result.skipped:
+        get_run_logger().info("%s: %s", source.name, note)
     return result
 
 

@@ -23,6 +23,7 @@ from connectors.files import FileBatchUnit
 from connectors.state import SourceState
 from connectors.testhooks import pause_point
 from expectations import volume
+from pipeline import file_versions
 from pipeline.config import Config, FileSource, Source
 
 log = logging.getLogger("trainops")
@@ -44,6 +45,7 @@ class ExtractSummary:
     files: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     rejects: int = 0
+    skipped: list[str] = field(default_factory=list)  # received, nothing landed (e.g. identical files)
     seconds: float = 0.0
 
 
@@ -69,6 +71,11 @@ def extract_source(config: Config, source: Source, connector: Connector[Any, Any
     connector = connector or connector_for(config, source)
     current = adopt_orphan_loads(config, source, connector)
     for unit, result in connector.extract(current):
+        summary.skipped += unit.notes()
+        if not unit.lands_data:  # only moves the state: no load, the last committed one still covers it
+            current = connector.advance(current, unit, current.committed_load_id or "")
+            state.commit_source_state(config.home, source.name, current)
+            continue
         load = landing.write_load(config.home, source.name, source.kind, result, unit=unit.to_json())
         pause_point("landed")  # crash tests: the load is committed, the state is not
         current = _advanced(connector, current, unit, load.load_id)
@@ -126,6 +133,7 @@ class ValidationSummary:
     loads: int = 0
     rows: int = 0
     quarantined_rows: int = 0
+    replaced_rows: int = 0  # rows of earlier versions of files corrected in place
     warnings: int = 0
     critical: list[str] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -147,8 +155,7 @@ def validate_pending(config: Config) -> ValidationSummary:
     summary = ValidationSummary()
     loads = landing.list_loads(config.home)
     for load in loads:
-        target = quarantine_path(config.home, load.load_id)
-        if target.exists():
+        if quarantine_path(config.home, load.load_id).exists():
             continue
         summary.loads += 1
         rows: list[dict[str, Any]] = []
@@ -174,11 +181,39 @@ def validate_pending(config: Config) -> ValidationSummary:
         if load_critical:
             summary.critical.extend(load_critical)
             rows = _reject_whole_load(tables, "; ".join(load_critical))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".parquet.tmp")
-        pq.write_table(pa.Table.from_pylist(rows, schema=schemas.QUARANTINE), tmp)
-        os.replace(tmp, target)
+
+        def rejected(load_id: str, this: str = load.load_id, critical: bool = bool(load_critical)) -> bool:
+            return critical if load_id == this else _rejected(config.home, load_id)
+
+        if not load_critical:
+            rows.extend(file_versions.replaced_rows(load, loads, rejected))
+            # the earlier versions of its files are replaced by this one: before this load is marked
+            # validated, so a crash in between repeats the work
+            for earlier in file_versions.earlier_versions(load, loads):
+                summary.replaced_rows += _mark_replaced(config.home, earlier, loads, rejected)
+        _write_quarantine(config.home, load.load_id, rows)
     return summary
+
+
+def _write_quarantine(home: Path, load_id: str, rows: list[dict[str, Any]]) -> None:
+    """A load's validation result, written atomically (its presence marks the load validated)."""
+    target = quarantine_path(home, load_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".parquet.tmp")
+    pq.write_table(pa.Table.from_pylist(rows, schema=schemas.QUARANTINE), tmp)
+    os.replace(tmp, target)
+
+
+def _mark_replaced(home: Path, load: landing.Load, loads: list[landing.Load], rejected: file_versions.Rejected) -> int:
+    """Recompute the ``file.replaced`` rows of a validated load; its other findings stay as they are.
+    Returns how many of its rows are replaced."""
+    path = quarantine_path(home, load.load_id)
+    if not path.exists():  # not validated yet: its own validation marks them
+        return 0
+    kept = [row for row in pq.read_table(path).to_pylist() if row["rule"] != file_versions.RULE]
+    replaced = file_versions.replaced_rows(load, loads, rejected)
+    _write_quarantine(home, load.load_id, kept + replaced)
+    return len(replaced)
 
 
 def _rejected(home: Path, load_id: str) -> bool:

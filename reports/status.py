@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors import landing, registry, state
+from connectors import landing, registry, state, vocabulary
 from connectors.base import SourceError
 from pipeline.backfill_progress import BACKFILLS_DIR
 from pipeline.config import Config
@@ -128,7 +128,8 @@ def published_report(config: Config) -> dict[str, Any] | None:
 
 
 def quarantine_report(home: Path) -> dict[str, Any]:
-    """Quarantined rows per source: parse rejects (landing) and validation failures (quarantine)."""
+    """Quarantined rows per source: parse rejects (landing) and validation failures (quarantine);
+    rows replaced by a later version of their file are no failure and not counted."""
     import duckdb
 
     patterns = {
@@ -143,7 +144,7 @@ def quarantine_report(home: Path) -> dict[str, Any]:
                 continue
             rows = con.execute(
                 f"select _source, count(*) from read_parquet('{folder / pattern}', union_by_name = true) "
-                "where _source is not null group by 1"
+                f"where _source is not null and severity is distinct from '{vocabulary.REPLACED}' group by 1"
             ).fetchall()
             for source, count in rows:
                 by_source.setdefault(source, {"parse": 0, "validation": 0})[kind] = count

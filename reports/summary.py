@@ -157,7 +157,9 @@ def _sources(record: dict[str, Any]) -> list[str]:
     for source in record.get("sources", []):
         rows = ", ".join(f"{entity}: {count}" for entity, count in source["rows"].items()) or "—"
         lines.append(f"| {source['source']} | {source['kind']} | {source['files']} | {rows} | {source['rejects']} |")
-    return lines
+    sources = record.get("sources", [])
+    skipped = [f"- {source['source']}: {note}" for source in sources for note in source.get("skipped", [])]
+    return lines + (["", "Received, nothing landed:", "", *skipped] if skipped else [])
 
 
 def _validation(record: dict[str, Any]) -> list[str]:
@@ -171,6 +173,8 @@ def _validation(record: dict[str, Any]) -> list[str]:
         f"{validation['loads']} loads, {validation['rows']} rows validated, "
         f"{validation['quarantined_rows']} rows quarantined, {validation['warnings']} warnings.",
     ]
+    if validation.get("replaced_rows"):
+        lines[-1] += f" {validation['replaced_rows']} rows of earlier file versions replaced by corrected files."
     return lines + [f"- CRITICAL: {line}" for line in validation["critical"]]
 
 

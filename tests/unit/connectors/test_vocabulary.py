@@ -30,7 +30,7 @@ VOCABULARY_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("fct_invoice_reconciliation", "document_type"): vocabulary.DOCUMENT_TYPES,
     ("stg_reference__vendor_contracts", "pricing_model"): vocabulary.PRICING_MODELS,
     ("fct_invoice_line_reconciliation", "pricing_model"): vocabulary.PRICING_MODELS,
-    ("stg_quarantine__rows", "severity"): vocabulary.SEVERITIES,
+    ("stg_quarantine__rows", "severity"): vocabulary.QUARANTINE_SEVERITIES,
 }
 
 VOCABULARIES: dict[str, tuple[str, ...]] = {

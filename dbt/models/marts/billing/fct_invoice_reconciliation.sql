@@ -1,6 +1,7 @@
 {#- Per received invoice / credit-note document (docs/semantics.md): its own total (signed), the sum of
     its lines, what part of it is expected on the lines and what part is checked per vendor-period,
-    the variance and the union of its lines' flags. See _billing__models.yml. -#}
+    the variance and the union of its lines' flags; a later copy of a duplicate shows its amount as
+    duplicate_billed. See _billing__models.yml. -#}
 with
 
 documents as (
@@ -103,6 +104,8 @@ final as (
         {{ dbt.cast('line_count', dbt.type_bigint()) }} as line_count,
         {{ dbt.cast('flagged_line_count', dbt.type_bigint()) }} as flagged_line_count,
         {{ money('document_amount') }} as document_amount,
+        -- a later copy of a duplicate never adds to spend: its whole amount is shown here instead
+        {{ money('case when is_duplicate then document_amount else 0 end') }} as duplicate_billed,
         {{ money('tax_amount') }} as tax_amount,
         {{ money('document_amount_incl_tax') }} as document_amount_incl_tax,
         {{ money('lines_amount') }} as lines_amount,

@@ -1,6 +1,7 @@
 {#- Vendor spend by month (docs/semantics.md): billed, expected, variance, credits, learners served,
     cost per learner, retainer utilisation — per vendor, currency and month. Amounts are never
-    summed across currencies. See _billing__models.yml for each figure. -#}
+    summed across currencies. A later copy of a duplicate document never adds to spend: its amount
+    is duplicate_billed, beside billed. See _billing__models.yml for each figure. -#}
 with
 
 vendors as (
@@ -60,10 +61,12 @@ line_facts as (
         currency,
         cast({{ dbt.date_trunc('month', "case when expectation_level = 'vendor_period' then billing_period_start else service_date end") }} as date)
             as month_start,
-        case when document_type = 'invoice' then billed_amount else 0 end as invoiced_amount,
-        case when document_type = 'credit_note' then billed_amount else 0 end as credited_amount,
+        case when document_type = 'invoice' and not is_duplicate_invoice then billed_amount else 0 end
+            as invoiced_amount,
+        case when document_type = 'credit_note' and not is_duplicate_invoice then billed_amount else 0 end
+            as credited_amount,
         {{ money(0) }} as unitemised_amount,
-        case when is_duplicate_invoice then billed_amount else 0 end as duplicate_amount,
+        case when is_duplicate_invoice then billed_amount else 0 end as duplicate_billed,
         case when expectation_level = 'line' then expected_amount else 0 end as expected_amount,
         1 as invoice_lines,
         case when flags is not null then 1 else 0 end as flagged_lines,
@@ -82,8 +85,8 @@ unitemised_facts as (
             as month_start,
         0 as invoiced_amount,
         0 as credited_amount,
-        unitemised_amount,
-        0 as duplicate_amount,
+        case when duplicate_of_invoice_number is null then unitemised_amount else 0 end as unitemised_amount,
+        case when duplicate_of_invoice_number is not null then unitemised_amount else 0 end as duplicate_billed,
         0 as expected_amount,
         0 as invoice_lines,
         0 as flagged_lines,
@@ -103,7 +106,7 @@ period_facts as (
         0 as invoiced_amount,
         0 as credited_amount,
         0 as unitemised_amount,
-        0 as duplicate_amount,
+        0 as duplicate_billed,
         expected_amount,
         0 as invoice_lines,
         0 as flagged_lines,
@@ -124,7 +127,7 @@ included_facts as (
         0 as invoiced_amount,
         0 as credited_amount,
         0 as unitemised_amount,
-        0 as duplicate_amount,
+        0 as duplicate_billed,
         0 as expected_amount,
         0 as invoice_lines,
         0 as flagged_lines,
@@ -146,7 +149,7 @@ session_facts as (
         0 as invoiced_amount,
         0 as credited_amount,
         0 as unitemised_amount,
-        0 as duplicate_amount,
+        0 as duplicate_billed,
         0 as expected_amount,
         0 as invoice_lines,
         0 as flagged_lines,
@@ -179,7 +182,7 @@ monthly as (
         sum(invoiced_amount) as invoiced_amount,
         sum(credited_amount) as credited_amount,
         sum(unitemised_amount) as unitemised_amount,
-        sum(duplicate_amount) as duplicate_amount,
+        sum(duplicate_billed) as duplicate_billed,
         sum(expected_amount) as expected_amount,
         sum(invoice_lines) as invoice_lines,
         sum(flagged_lines) as flagged_lines,
@@ -205,7 +208,7 @@ final as (
         {{ money('monthly.unitemised_amount') }} as unitemised_amount,
         {{ money('monthly.invoiced_amount + monthly.credited_amount + monthly.unitemised_amount') }}
             as billed_amount,
-        {{ money('monthly.duplicate_amount') }} as duplicate_amount,
+        {{ money('monthly.duplicate_billed') }} as duplicate_billed,
         {{ money('monthly.expected_amount') }} as expected_amount,
         {{ money('monthly.invoiced_amount + monthly.credited_amount + monthly.unitemised_amount - monthly.expected_amount') }}
             as variance,

@@ -66,9 +66,9 @@ final as (
         value,
         message,
         record,
-        -- error/critical validation findings exclude their landed row from staging; warnings do not;
-        -- parse rejects have no landed row to exclude.
-        (_row is not null and lower(severity) in ('error', 'critical')) as is_excluding
+        -- error/critical validation findings exclude their landed row from staging, and so does a
+        -- file's later version (replaced); warnings do not; parse rejects have no landed row to exclude.
+        (_row is not null and lower(severity) in ('error', 'critical', 'replaced')) as is_excluding
     from unioned
 )
 
