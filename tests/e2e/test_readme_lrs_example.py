@@ -8,6 +8,7 @@ hand from tests/fixtures/foreign/lrs/moodle_logstore_2026-10.jsonl."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
-from readme_examples import ROOT, lrs_example, lrs_tables
+from readme_examples import ROOT, lrs_example, lrs_part, lrs_tables
 
 from flows.nightly import nightly_sync
 from pipeline.config import load_config
@@ -75,7 +76,12 @@ def write_home(root: Path) -> Path:
 def night(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> dict[str, Any]:
     config_path = write_home(tmp_path_factory.mktemp("lrs_example"))
     record = nightly_sync(as_of=AS_OF, config_path=str(config_path))
-    return {"record": record, "config": load_config(config_path), "build": record["build"]["build_db"]}
+    return {
+        "record": record,
+        "config": load_config(config_path),
+        "build": record["build"]["build_db"],
+        "path": config_path,
+    }
 
 
 def rows(database: str | Path, sql: str) -> list[tuple[str, ...]]:
@@ -133,3 +139,20 @@ def test_compliance_evidence_names_the_resolution_method(night: dict[str, Any]) 
         "E0011": "account_email", "E0012": "account_email", "E0013": "account_email", "E0014": "account_email",
         "E0042": "alias", "E0051": "alias", "E0057": "alias",
     }  # fmt: skip
+
+
+def test_the_stewards_alias_resolves_the_account_the_next_night(night: dict[str, Any]) -> None:
+    """The README's fix: one line in learner_aliases.csv, and the next night (no new file) resolves
+    jdoe's record to E0063 by alias and lists no unresolved learner. Runs last: it changes the home."""
+    [line] = re.findall(r"adds `([^`]+)` to `learner_aliases.csv`", lrs_part())
+    aliases = night["config"].reference_dir / "learner_aliases.csv"
+    aliases.write_text(aliases.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    record = nightly_sync(as_of=AS_OF, config_path=str(night["path"]))
+    assert record["status"] == "success"
+    build = record["build"]["build_db"]
+    assert rows(build, "select count(*) from restricted.rpt_unresolved_learners") == [("0",)]
+    assert rows(
+        build,
+        "select employee_id, resolution_method from intermediate.int_learning_records_effective "
+        "where learner_ref = 'account:https://lms.example.com|jdoe'",
+    ) == [("E0063", "alias")]
