@@ -339,7 +339,7 @@ def render_run(record: dict[str, Any]) -> str:
         f"marts:   {record['published']['marts_db']}",
     ]
     if record["published"]["exports"]:
-        lines.append(f"exports: {Path(record['published']['marts_db']).parent.parent / 'exports'}")
+        lines.append(f"exports: {Path(record['published']['marts_db']).parent.parent / 'exports' / 'current'}")
     if (record.get("dashboard") or {}).get("path"):
         lines.append(f"dashboard: {record['dashboard']['path']}")
     return "\n".join(lines)

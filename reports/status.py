@@ -11,6 +11,7 @@ from typing import Any
 
 from connectors import landing, registry, state
 from connectors.base import SourceError
+from connectors.sqltext import literal
 from pipeline.backfill_progress import BACKFILLS_DIR
 from pipeline.config import Config
 from pipeline.freshness import read_freshness, utc_now
@@ -142,7 +143,7 @@ def quarantine_report(home: Path) -> dict[str, Any]:
             if not any(folder.glob(pattern)):
                 continue
             rows = con.execute(
-                f"select _source, count(*) from read_parquet('{folder / pattern}', union_by_name = true) "
+                f"select _source, count(*) from read_parquet({literal(folder / pattern)}, union_by_name = true) "
                 "where _source is not null group by 1"
             ).fetchall()
             for source, count in rows:
