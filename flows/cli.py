@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 the run failed (critical validation, dbt build, unreadable source) and the
 published marts are untouched; 2 usage or configuration error; 3 another run holds the lock (nothing
-was done: try again later, or wait with --lock-wait).
+was done: try again later, or wait with --lock-wait); 130 / 143 the run was cancelled by SIGINT /
+SIGTERM (its dbt build stopped, recorded as cancelled).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -115,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_logs(args.verbose)
+    from pipeline.cancel import RunCancelled, stop_descendants
     from pipeline.config import ConfigError
 
     try:
@@ -122,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"trainops: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RunCancelled as exc:  # SIGTERM / SIGINT during a run: recorded as cancelled
+        stop_descendants()
+        print(f"trainops: run {exc}; nothing half published (trainops status shows the record)", file=sys.stderr)
+        return 128 + getattr(signal.Signals, exc.signal_name).value
     except KeyboardInterrupt:
         print("trainops: interrupted", file=sys.stderr)
         return 130

@@ -157,15 +157,27 @@ def recover(config: Config, on_crashed: Callable[[dict[str, Any]], None] | None 
         if record.get("status") != "running":
             continue
         run_id = record["run_id"]
-        for build_file in config.warehouse.glob(f"build-{run_id}.duckdb*"):
-            build_file.unlink(missing_ok=True)
-        shutil.rmtree(config.warehouse / "dbt" / run_id, ignore_errors=True)
+        remove_build(config, run_id)
         record.update(status="crashed", error="the process stopped before the run finished (killed or lost power)")
         write_run_record(home, run_id, record)
         if on_crashed is not None:
             on_crashed(record)
         notes.append(f"recorded run {run_id} ({record.get('flow', 'nightly-sync')}) as crashed")
     return notes
+
+
+def remove_build(config: Config, run_id: str) -> None:
+    """A run's build file (with its WAL and spill files) and dbt target folder: a run that did not
+    finish leaves nothing half built."""
+    for build_file in config.warehouse.glob(f"build-{run_id}.duckdb*"):
+        build_file.unlink(missing_ok=True)
+    shutil.rmtree(config.warehouse / "dbt" / run_id, ignore_errors=True)
+
+
+def exports_published_by(config: Config, run_id: str) -> bool:
+    """Whether ``exports/current`` points at ``run_id``'s exports (its publish switched)."""
+    current = config.exports / CURRENT_EXPORTS
+    return current.is_symlink() and os.readlink(current) == run_id
 
 
 def switch_exports(exports: Path, run_id: str) -> None:

@@ -19,6 +19,7 @@ import duckdb
 
 from connectors.sqltext import identifier, literal
 from connectors.testhooks import pause_point
+from pipeline import cancel
 from pipeline.config import Config
 from pipeline.lifecycle import CURRENT_EXPORTS, switch_exports
 
@@ -61,8 +62,28 @@ def publish(config: Config, build_db: Path, run_id: str) -> PublishResult:
     versions = config.warehouse / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     staged = config.warehouse / f".publish-{run_id}.duckdb"
+    version = versions / f"marts-{run_id}.duckdb"
     tables: dict[str, int] = {}
     checksums: dict[str, str] = {}
+    try:
+        exports = _stage(config, staged, build_db, run_id, tables, checksums)
+        _copy_file(staged, version)
+        pause_point("publish")  # crash tests: staged, not yet swapped in
+    except BaseException:  # an error or a cancelled run: nothing of this version stays
+        _discard(config, run_id)
+        raise
+    with cancel.shielded():  # a SIGTERM here waits for both switches
+        os.replace(staged, config.marts_db)
+        pause_point("publish-switch")  # crash tests: marts.duckdb swapped in, exports/current not yet
+        switch_exports(config.exports, run_id)
+    _prune(config)
+    return PublishResult(config.marts_db, version, tables, checksums, exports)
+
+
+def _stage(
+    config: Config, staged: Path, build_db: Path, run_id: str, tables: dict[str, int], checksums: dict[str, str]
+) -> dict[str, Path]:
+    """Copy the build's marts into ``staged`` (filling ``tables`` and ``checksums``) and export them."""
     with duckdb.connect(str(staged)) as con:
         con.execute(f"attach {literal(build_db)} as build (read_only)")
         names = mart_tables(con, "build", PUBLISHED_SCHEMA)
@@ -77,14 +98,16 @@ def publish(config: Config, build_db: Path, run_id: str) -> PublishResult:
         con.execute("detach build")
         exports = _export_parquet(con, config.exports / run_id, names)
         con.execute("checkpoint")
-    version = versions / f"marts-{run_id}.duckdb"
-    _copy_file(staged, version)
-    pause_point("publish")  # crash tests: staged, not yet swapped in
-    os.replace(staged, config.marts_db)
-    pause_point("publish-switch")  # crash tests: marts.duckdb swapped in, exports/current not yet
-    switch_exports(config.exports, run_id)
-    _prune(config)
-    return PublishResult(config.marts_db, version, tables, checksums, exports)
+    return exports
+
+
+def _discard(config: Config, run_id: str) -> None:
+    for path in (
+        config.warehouse / f".publish-{run_id}.duckdb",
+        config.warehouse / "versions" / f"marts-{run_id}.duckdb",
+    ):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(config.exports / run_id, ignore_errors=True)
 
 
 def _copy_file(source: Path, target: Path) -> None:
