@@ -9,6 +9,8 @@ way when the test kills the process group. Without the variable this is a no-op.
 - ``landed``: a load is committed, the source's state is not (``pipeline/steps.py``)
 - ``dbt-build``: dbt is writing the build database (``warehouse/dbt.py``)
 - ``publish``: the new marts file is staged, not yet swapped in (``warehouse/duckdb_target.py``)
+- ``publish-switch``: ``marts.duckdb`` is swapped in, ``exports/current`` not yet (same file; not in
+  ``POINTS``, the recovery chain's list)
 """
 
 from __future__ import annotations

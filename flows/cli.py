@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 the run failed (critical validation, dbt build, unreadable source) and the
 published marts are untouched; 2 usage or configuration error; 3 another run holds the lock (nothing
-was done: try again later, or wait with --lock-wait).
+was done: try again later, or wait with --lock-wait); 130 / 143 the run was cancelled by SIGINT /
+SIGTERM (its dbt build stopped, recorded as cancelled).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -28,6 +30,7 @@ def _date(value: str) -> date:
 
 
 _LOCK_WAIT_HELP = "wait up to SECONDS for a run in progress to finish (default: lock_wait in trainops.yaml, else 0)"
+_FUTURE_HELP = "accept an --as-of later than today in the business timezone (refused by default)"
 _TARGET_HELP = "where dbt builds and BI reads: duckdb or postgres (default: target in trainops.yaml, else duckdb)"
 
 
@@ -36,10 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect and dbt logs")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    from demo.common import MIN_EMPLOYEES, MIN_MONTHS, MIN_VENDORS
+
     demo = commands.add_parser("demo", help="generate the demo enterprise and run the nightly job on it")
-    demo.add_argument("--employees", type=int, default=300)
-    demo.add_argument("--months", type=int, default=12)
-    demo.add_argument("--vendors", type=int, default=4)
+    demo.add_argument("--employees", type=int, default=300, help=f"default 300, at least {MIN_EMPLOYEES}")
+    demo.add_argument("--months", type=int, default=12, help=f"months of history, default 12, at least {MIN_MONTHS}")
+    demo.add_argument("--vendors", type=int, default=4, help=f"default 4, at least {MIN_VENDORS}")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, help="business date of the demo (default: today)")
     demo.add_argument(
@@ -52,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the nightly job: extract, validate, build, publish")
     run.add_argument("--config", help="trainops.yaml (default: $TRAINOPS_CONFIG, then ./trainops.yaml)")
     run.add_argument("--as-of", type=_date, help="business date the marts are computed for (default: today)")
+    run.add_argument("--allow-future", action="store_true", help=_FUTURE_HELP)
     run.add_argument("--lock-wait", type=float, metavar="SECONDS", help=_LOCK_WAIT_HELP)
     run.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
 
@@ -64,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--source", action="append", help="only this source (repeatable; default: all)")
     backfill.add_argument("--chunk-days", type=int, default=7, help="days per chunk (default 7)")
     backfill.add_argument("--as-of", type=_date, help="business date of the rebuilt marts (default: today)")
+    backfill.add_argument("--allow-future", action="store_true", help=_FUTURE_HELP)
     backfill.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
     backfill.add_argument("--lock-wait", type=float, metavar="SECONDS", help=_LOCK_WAIT_HELP)
     backfill.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
@@ -125,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_logs(args.verbose)
+    from pipeline.cancel import RunCancelled, stop_descendants
     from pipeline.config import ConfigError
 
     try:
@@ -132,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"trainops: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RunCancelled as exc:  # SIGTERM / SIGINT during a run: recorded as cancelled
+        stop_descendants()
+        print(f"trainops: run {exc}; nothing half published (trainops status shows the record)", file=sys.stderr)
+        return 128 + getattr(signal.Signals, exc.signal_name).value
     except KeyboardInterrupt:
         print("trainops: interrupted", file=sys.stderr)
         return 130
@@ -179,12 +191,27 @@ def _run_flow(args: argparse.Namespace, call: Callable[[], dict[str, Any]]) -> d
         return EXIT_FAILED
 
 
+def _future_as_of(args: argparse.Namespace, timezone: str) -> int | None:
+    """``--as-of`` later than today in the business timezone: a typo, or marts that claim to know
+    the future (every open requirement 'due soon'). Refused, one line, unless ``--allow-future``."""
+    from pipeline.lifecycle import business_today
+
+    as_of, today = getattr(args, "as_of", None), business_today(timezone)
+    if as_of is None or as_of <= today or getattr(args, "allow_future", False):
+        return None
+    print(f"trainops: --as-of {as_of} is later than today ({today} in {timezone}); "
+          "pass --allow-future to compute marts for a future date", file=sys.stderr)  # fmt: skip
+    return EXIT_USAGE
+
+
 def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
     from flows import load_run_config
     from flows.nightly import nightly_sync
 
     target = getattr(args, "target", None)
     config = load_run_config(config_path or args.config, target)  # fail fast, before Prefect starts
+    if refused := _future_as_of(args, config.timezone):
+        return refused
     record = _run_flow(
         args,
         lambda: nightly_sync(
@@ -206,6 +233,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from pipeline import backfill_plan
 
     config = load_run_config(args.config, args.target)
+    if refused := _future_as_of(args, config.timezone):
+        return refused
     plan = backfill_plan.plan_backfill(config, args.start, args.end, args.source, args.chunk_days)  # fail fast
     if args.dry_run:
         print(backfill_plan.render_plan(backfill_plan.describe_plan(config, plan)))
@@ -231,9 +260,16 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from demo import generate
+    from demo.common import MIN_EMPLOYEES, MIN_MONTHS, MIN_VENDORS
     from pipeline.config import DEMO_DIR, write_demo_config
     from pipeline.lifecycle import business_today
 
+    minimums = {"employees": MIN_EMPLOYEES, "months": MIN_MONTHS, "vendors": MIN_VENDORS}
+    if any(getattr(args, name) < least for name, least in minimums.items()):
+        given = ", ".join(f"--{name} {getattr(args, name)}" for name in minimums)
+        least = ", ".join(f"{least} {name}" for name, least in minimums.items())
+        print(f"trainops: the demo needs at least {least} (the planted cases need room); got {given}", file=sys.stderr)
+        return EXIT_USAGE
     as_of = args.as_of or business_today("Europe/London")
     out = Path.cwd() / DEMO_DIR
     print(f"generating the demo enterprise ({args.employees} employees, {args.months} months) in {out} …")
@@ -391,18 +427,23 @@ def render_run(record: dict[str, Any]) -> str:
     )
     figures = record.get("figures", {})
     lines += [
-        f"compliance: {figures.get('compliance_pct')} % compliant (excluding exempt), {figures.get('overdue')} overdue",
-        f"utilization: {figures.get('utilization_pct')} % of delivered seats used",
-        f"billing: billed {figures.get('billed')} vs expected {figures.get('expected')}, "
+        f"compliance: {_percent(figures.get('compliance_pct'), 'no requirement applies')} compliant "
+        f"(excluding exempt), {figures.get('overdue')} overdue",
+        f"utilization: {_percent(figures.get('utilization_pct'), 'no delivered session')} of delivered seats used",
+        f"billing: billed {figures.get('billed') or '—'} vs expected {figures.get('expected') or '—'}, "
         f"{figures.get('flagged_lines')} flagged lines",
         "",
         f"marts:   {record['published']['marts_db']}",
     ]
     if record["published"]["exports"]:
-        lines.append(f"exports: {Path(record['published']['marts_db']).parent.parent / 'exports'}")
+        lines.append(f"exports: {Path(record['published']['marts_db']).parent.parent / 'exports' / 'current'}")
     if (record.get("dashboard") or {}).get("path"):
         lines.append(f"dashboard: {record['dashboard']['path']}")
     return "\n".join(lines)
+
+
+def _percent(value: object, why_none: str) -> str:
+    return f"{value} %" if value is not None else f"n/a ({why_none})"
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

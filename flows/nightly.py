@@ -30,6 +30,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from connectors.base import SourceError
 from flows import load_run_config
 from pipeline import lifecycle, steps
+from pipeline.cancel import RunCancelled, cancellable
 from pipeline.config import Config, Source
 from pipeline.freshness import record_extractions
 from pipeline.lifecycle import LockBusy, RunFailed, business_today, recover, run_lock
@@ -147,10 +148,19 @@ def tracked_run(
     if context is not None and context.flow_run is not None:
         _open_runs[context.flow_run.id] = run
     try:
-        _start(config, record, logger)
-        yield record
+        with cancellable():
+            _start(config, record, logger)
+            yield record
         if record["status"] == "running":
             record["status"] = "stale" if record.get("stale_sources") else "success"
+    except RunCancelled as exc:  # SIGTERM / SIGINT: children already stopped (pipeline/cancel.py)
+        published = lifecycle.exports_published_by(config, record["run_id"])
+        note = "after its marts were published" if published else "published marts untouched"
+        record.update(status="cancelled", error=f"{exc}, {note}")
+        if not published:
+            lifecycle.remove_build(config, record["run_id"])
+        lifecycle.write_run_record(config.home, record["run_id"], record)  # the state hook completes it
+        raise
     except RunFailed as exc:  # the flow raises it: the caller's message and record
         record.update(status="failed", error=str(exc))
         raise

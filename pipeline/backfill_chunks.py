@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from connectors import landing
 from connectors.base import ParseResult, WindowedConnector
 from connectors.files import FileDropConnector
+from connectors.sqltext import identifier, literal_list
 from pipeline import steps
 from pipeline.backfill_plan import Chunk
 from pipeline.config import Config, Source
@@ -31,16 +32,16 @@ class _FilesInRange(FileDropConnector):
 def _landed_content(con: Any, home: Path, source: str, entity: str, incoming: Any) -> list[int]:
     """Rows (``_row``) of ``incoming`` whose content is not already landed by ``source``."""
     columns = [name for name in incoming.schema.names if not name.startswith("_")]
-    digest = "md5(cast(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in columns) + ") as varchar))"
+    fields = ", ".join(f"{identifier(c)} := {identifier(c)}" for c in columns)
+    digest = f"md5(cast(struct_pack({fields}) as varchar))"
     files = list((landing.landing_dir(home) / source).glob(f"*/{entity}.parquet"))
     con.register("incoming", incoming)
     try:
         if not files:
             return [row[0] for row in con.execute("select _row from incoming").fetchall()]
-        paths = ", ".join(f"'{path}'" for path in files)
         sql = (
             f"select _row from incoming where {digest} not in "
-            f"(select {digest} from read_parquet([{paths}], union_by_name = true))"
+            f"(select {digest} from read_parquet({literal_list(files)}, union_by_name = true))"
         )
         return [row[0] for row in con.execute(sql).fetchall()]
     finally:
@@ -60,8 +61,8 @@ def only_new(home: Path, source: str, result: ParseResult) -> ParseResult:
         landed_rejects: set[tuple[Any, ...]] = set()
         rejects_files = list((landing.landing_dir(home) / source).glob(f"*/{landing.REJECTS_FILE}"))
         if rejects_files and result.rejects:
-            paths = ", ".join(f"'{path}'" for path in rejects_files)
-            landed_rejects = set(con.execute(f"select entity, rule, record from read_parquet([{paths}])").fetchall())
+            sql = f"select entity, rule, record from read_parquet({literal_list(rejects_files)})"
+            landed_rejects = set(con.execute(sql).fetchall())
     fresh.rejects = [r for r in result.rejects if (r.entity, r.rule, r.record) not in landed_rejects]
     return fresh
 

@@ -21,6 +21,7 @@ from pipeline.config import Config
 
 KEEP_BUILDS = 2
 LOCK_FILE = ".trainops.lock"
+CURRENT_EXPORTS = "current"  # exports/current → exports/<run_id>: the published run's Parquet files
 
 
 class RunFailed(Exception):
@@ -131,12 +132,18 @@ def recover(config: Config, on_crashed: Callable[[dict[str, Any]], None] | None 
     Published marts are never touched: the swap is atomic, so they are the last good version.
     """
     home, notes = config.home, []
+    for record_path in sorted((home / "runs").glob("*.json")):
+        record = json.loads(record_path.read_text())
+        if record.get("status") == "running":
+            notes += _settle_publish(config, record["run_id"])
     for tmp in landing.remove_incomplete(home):
         notes.append(f"removed the half-written load {tmp.parent.name}/{tmp.name}")
     leftovers = [
         *config.warehouse.glob(".publish-*.duckdb*"),
         *config.warehouse.glob(".rollback-*.duckdb*"),
         *config.exports.glob(".*.parquet"),
+        *config.exports.glob(f".{CURRENT_EXPORTS}-*"),
+        *(config.warehouse / "versions").glob(".*.tmp"),
         *(home / "state").glob("**/*.json.tmp"),
         *(home / "quarantine").glob("*.parquet.tmp"),
         *(home / "runs").glob("*.json.tmp"),
@@ -150,15 +157,54 @@ def recover(config: Config, on_crashed: Callable[[dict[str, Any]], None] | None 
         if record.get("status") != "running":
             continue
         run_id = record["run_id"]
-        for build_file in config.warehouse.glob(f"build-{run_id}.duckdb*"):
-            build_file.unlink(missing_ok=True)
-        shutil.rmtree(config.warehouse / "dbt" / run_id, ignore_errors=True)
+        remove_build(config, run_id)
         record.update(status="crashed", error="the process stopped before the run finished (killed or lost power)")
         write_run_record(home, run_id, record)
         if on_crashed is not None:
             on_crashed(record)
         notes.append(f"recorded run {run_id} ({record.get('flow', 'nightly-sync')}) as crashed")
     return notes
+
+
+def remove_build(config: Config, run_id: str) -> None:
+    """A run's build file (with its WAL and spill files) and dbt target folder: a run that did not
+    finish leaves nothing half built."""
+    for build_file in config.warehouse.glob(f"build-{run_id}.duckdb*"):
+        build_file.unlink(missing_ok=True)
+    shutil.rmtree(config.warehouse / "dbt" / run_id, ignore_errors=True)
+
+
+def exports_published_by(config: Config, run_id: str) -> bool:
+    """Whether ``exports/current`` points at ``run_id``'s exports (its publish switched)."""
+    current = config.exports / CURRENT_EXPORTS
+    return current.is_symlink() and os.readlink(current) == run_id
+
+
+def switch_exports(exports: Path, run_id: str) -> None:
+    """Point ``exports/current`` at ``exports/<run_id>`` in one rename (a new symlink over the old)."""
+    link = exports / f".{CURRENT_EXPORTS}-{run_id}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(run_id, target_is_directory=True)
+    os.replace(link, exports / CURRENT_EXPORTS)
+
+
+def _settle_publish(config: Config, run_id: str) -> list[str]:
+    """A publish that a killed run left half done: its marts file swapped in (the staged file is
+    gone, its kept version exists) → point ``exports/current`` at its exports too, so Parquet and
+    DuckDB agree; not swapped in → remove its kept version and export folder."""
+    version = config.warehouse / "versions" / f"marts-{run_id}.duckdb"
+    folder = config.exports / run_id
+    staged = config.warehouse / f".publish-{run_id}.duckdb"
+    if version.exists() and folder.is_dir() and not staged.exists():
+        if (config.exports / CURRENT_EXPORTS).resolve() != folder.resolve():
+            switch_exports(config.exports, run_id)
+            return [f"finished the publish of run {run_id}: exports/current now matches marts.duckdb"]
+        return []
+    if not version.exists() and not folder.exists():
+        return []
+    version.unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    return [f"removed the unpublished version and exports of run {run_id}"]
 
 
 def prune_builds(config: Config) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from connectors import landing, state
+from connectors.sqltext import literal_list
 from pipeline.config import Config
 
 COLUMNS = "_load_id, _source, _source_file, _source_line, entity, rule, severity, column_name, value, message"
@@ -26,11 +27,10 @@ def _relation(con: duckdb.DuckDBPyConnection, home: Path) -> str:
         str(home / "landing" / "*" / "*" / landing.REJECTS_FILE),
         str(home / "quarantine" / "*.parquet"),
     ]
-    listed = ", ".join("'" + file.replace("'", "''") + "'" for file in files)
     con.execute(
         f"create or replace temp view quarantined as select {COLUMNS}, "
         "case when _row is null then 'parse' else 'validation' end as stage "
-        f"from read_parquet([{listed}], union_by_name = true)"
+        f"from read_parquet({literal_list(files)}, union_by_name = true)"
     )
     return "quarantined"
 

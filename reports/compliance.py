@@ -92,6 +92,8 @@ def lookup(
         cursor = execute(sql + " order by requirement_id", parameters)
         columns = [column[0] for column in cursor.description]
         rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        if not rows:
+            raise ComplianceLookupError(_nothing_for(execute, employee_id, on, requirement_id))
     for row in rows:
         row["evidence_landing_file"] = (
             str(home / "landing" / row["evidence_source"] / row["evidence_load_id"] / LANDED_ENTITY_FILE)
@@ -100,6 +102,18 @@ def lookup(
         )
         row["explanation"] = explain(row)
     return ComplianceAnswer(employee_id, on, marts_db, rows, requirement_id)
+
+
+def _nothing_for(execute: Callable[..., Any], employee_id: str, on: date, requirement_id: str | None) -> str:
+    """Why the history has no row for the question: an unknown employee, or none on that date."""
+    known = execute(
+        f"select count(*) from {HISTORY_TABLE} where employee_id = ? or employee_key = ?", [employee_id, employee_id]
+    ).fetchone()
+    if not known or not known[0]:
+        return f"no employee {employee_id!r} in the published compliance history (an employee_id or employee_key)"
+    if requirement_id:
+        return f"employee {employee_id!r} has no requirement {requirement_id!r} on {on}"
+    return f"no requirement applied to employee {employee_id!r} on {on} (not employed, or not in scope)"
 
 
 def explain(row: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from connectors import landing, registry, state, vocabulary
 from connectors.base import SourceError
+from connectors.sqltext import literal
 from pipeline.backfill_progress import BACKFILLS_DIR
 from pipeline.config import Config
 from pipeline.freshness import read_freshness, utc_now
@@ -111,20 +112,30 @@ def published_report(config: Config) -> dict[str, Any] | None:
         return {"marts_db": postgres.describe() + " (schema marts)", "marts": marts[0][0]}
     if not config.marts_db.exists():
         return None
-    current = config.marts_db.stat()
-    versions = sorted((config.warehouse / "versions").glob("marts-*.duckdb"))
-    version = next((v for v in versions if v.stat().st_ino == current.st_ino), None)
     import duckdb
 
+    from warehouse.duckdb_target import published_run
+
+    run_id = published_run(config)
     with duckdb.connect(str(config.marts_db), read_only=True) as con:
         marts = con.execute("select count(*) from information_schema.tables where table_schema = 'main'").fetchone()
+        try:
+            as_of = con.execute("select max(as_of_date) from fct_compliance_status").fetchone()
+        except duckdb.Error:  # marts of another shape (a test's): no as-of date to show
+            as_of = None
     return {
         "marts_db": str(config.marts_db),
-        "version": version.name if version else None,
-        "run_id": version.stem.removeprefix("marts-") if version else None,
-        "published_at": datetime.fromtimestamp(current.st_mtime, UTC).isoformat(),
+        "version": f"marts-{run_id}.duckdb" if run_id else None,
+        "run_id": run_id,
+        "as_of": as_of[0].isoformat() if as_of and as_of[0] else None,
+        "published_at": datetime.fromtimestamp(config.marts_db.stat().st_mtime, UTC).isoformat(),
         "marts": marts[0] if marts else 0,
     }
+
+
+# A finding holds its row back (quarantines it) at severity error or critical; a warning (an unknown
+# xAPI verb, say) keeps the row, as in the run report and stg_quarantine__rows.is_excluding.
+HOLDS_BACK = "lower(severity) in ('error', 'critical')"
 
 
 def quarantine_report(home: Path) -> dict[str, Any]:
@@ -137,19 +148,23 @@ def quarantine_report(home: Path) -> dict[str, Any]:
         "validation": (home / "quarantine", "*.parquet"),
     }
     by_source: dict[str, dict[str, int]] = {}
-    total = 0
+    total = warnings = 0
     with duckdb.connect() as con:
         for kind, (folder, pattern) in patterns.items():
             if not any(folder.glob(pattern)):
                 continue
             rows = con.execute(
-                f"select _source, count(*) from read_parquet('{folder / pattern}', union_by_name = true) "
+                f"select _source, count(*) filter (where {HOLDS_BACK}), count(*) filter (where not {HOLDS_BACK}) "
+                f"from read_parquet({literal(folder / pattern)}, union_by_name = true) "
                 f"where _source is not null and severity is distinct from '{vocabulary.REPLACED}' group by 1"
             ).fetchall()
-            for source, count in rows:
-                by_source.setdefault(source, {"parse": 0, "validation": 0})[kind] = count
+            for source, count, kept in rows:
+                counts = by_source.setdefault(source, {"parse": 0, "validation": 0, "warnings": 0})
+                counts[kind] = count
+                counts["warnings"] += kept
                 total += count
-    return {"rows": total, "by_source": by_source}
+                warnings += kept
+    return {"rows": total, "warnings": warnings, "by_source": by_source}
 
 
 def backfills_report(home: Path) -> list[dict[str, Any]]:
@@ -222,7 +237,7 @@ def render(data: dict[str, Any]) -> str:
     elif published:
         lines.append(
             f"published marts: {published['version'] or 'unknown version'} ({published['marts']} marts), "
-            f"published {_when(published['published_at'])}"
+            f"as of {published['as_of'] or '—'}, published {_when(published['published_at'])}"
         )
     else:
         lines.append("published marts: none yet")
@@ -238,9 +253,16 @@ def render(data: dict[str, Any]) -> str:
         if source["last_error"]:
             lines.append(f"  {'':<14} last error: {source['last_error']}")
     quarantine = data["quarantine"]
-    lines += ["", f"quarantined rows: {quarantine['rows']} (parse rejects + validation failures)"]
+    lines += [
+        "",
+        f"quarantined rows: {quarantine['rows']} (parse rejects + validation failures); "
+        f"warnings: {quarantine['warnings']} (rows kept)",
+    ]
     for name, counts in sorted(quarantine["by_source"].items()):
-        lines.append(f"  {name:<14} parse {counts['parse']:>6}   validation {counts['validation']:>6}")
+        lines.append(
+            f"  {name:<14} parse {counts['parse']:>6}   validation {counts['validation']:>6}   "
+            f"warnings {counts['warnings']:>6}"
+        )
     if data["backfills"]:
         lines += ["", "unfinished backfills (rerun the same command to resume):"]
         for backfill in data["backfills"]:

@@ -31,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.testhooks import pause_point
+from pipeline import cancel
 from pipeline.compliance_window import history_window
 from pipeline.config import Config, FileSource
 
@@ -121,8 +122,9 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
         command += ["--exclude-resource-type", "unit_test"]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pause_point("dbt-build", child=process, ready=build_db.exists)  # crash tests: dbt half way
-    stdout, stderr = process.communicate()
+    with cancel.child(process):  # SIGTERM / SIGINT of the run stops dbt too
+        pause_point("dbt-build", child=process, ready=build_db.exists)  # crash tests: dbt half way
+        stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
     results_path = target_path / "run_results.json"
     if not results_path.exists():

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from psycopg import sql
 
 from connectors import landing
+from connectors.sqltext import identifier, literal
 from connectors.testhooks import pause_point
 from pipeline.config import Config
 from warehouse.catalogue import POSTGRES_TYPES, RAW_TABLES, optional_reference_tables, reference_columns, warehouse_type
@@ -131,7 +132,7 @@ def _copy_rows(con: psycopg.Connection, entity: str, columns: list[str], rows: I
 def _csv_column(field: pa.Field) -> str:
     """A column as DuckDB writes it to CSV for Postgres' COPY: lists as array literals
     (``{"a","b"}``, quotes and backslashes escaped), everything else in DuckDB's own text form."""
-    name = '"' + field.name.replace('"', '""') + '"'
+    name = identifier(field.name)
     if not pa.types.is_list(field.type):
         return name
     item = """case when item is null then 'NULL'
@@ -148,7 +149,7 @@ def _copy_parquet(con: psycopg.Connection, entity: str, path: Path, scratch: Pat
     csv_file = scratch / f"{path.parent.name}-{path.stem}.csv"
     duck.execute(
         f"copy (select {', '.join(_csv_column(field) for field in fields)} from read_parquet(?)) "
-        f"to '{csv_file}' (header false)",
+        f"to {literal(csv_file)} (header false)",
         [str(path)],
     )
     statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(

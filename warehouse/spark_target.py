@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from connectors import landing, schemas
+from connectors.sqltext import spark_literal, spark_path
 from pipeline.config import Config, load_config
 from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, optional_reference_tables, reference_columns, warehouse_type
 from warehouse.dbt import DBT_PROJECT_DIR, dbt_env, dbt_vars
@@ -91,14 +92,6 @@ def session(directory: Path) -> Any:
     return spark
 
 
-def _path(glob: str) -> str:
-    return "`" + glob.replace("`", "``") + "`"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def raw_table_statements(config: Config) -> list[str]:
     """The DDL declaring every raw_* relation dbt reads, as external tables over the files."""
     home = config.home.resolve()
@@ -111,7 +104,8 @@ def raw_table_statements(config: Config) -> list[str]:
             f"cast(`{field.name}` as {warehouse_type(field.type, SPARK_TYPES)}) as `{field.name}`"
             for field in RAW_TABLES[entity]
         )
-        statements.append(f"create or replace view raw_{source}.{table} as select {columns} from parquet.{_path(glob)}")
+        view = f"raw_{source}.{table}"
+        statements.append(f"create or replace view {view} as select {columns} from parquet.{spark_path(glob)}")
 
     for entity in schemas.ENTITIES:
         parquet(entity, f"{home}/landing/*/*/{entity}.parquet")
@@ -122,13 +116,13 @@ def raw_table_statements(config: Config) -> list[str]:
     if any((home / "landing").glob("*/*/manifest.json")):
         statements.append(
             f"create or replace view raw_landing.manifests as select {names} from (select from_json(cast(content as "
-            f"string), {_literal(MANIFEST_COLUMNS)}) as manifest "
-            f"from binaryFile.{_path(f'{home}/landing/*/*/manifest.json')})"
+            f"string), {spark_literal(MANIFEST_COLUMNS)}) as manifest "
+            f"from binaryFile.{spark_path(f'{home}/landing/*/*/manifest.json')})"
         )
     else:  # no committed load yet: an empty relation (a file glob matching nothing cannot be read)
         statements.append(
             f"create or replace view raw_landing.manifests as select {names} from (select from_json(cast(null as "
-            f"string), {_literal(MANIFEST_COLUMNS)}) as manifest) where false"
+            f"string), {spark_literal(MANIFEST_COLUMNS)}) as manifest) where false"
         )
 
     optional = optional_reference_tables()
@@ -148,7 +142,7 @@ def raw_table_statements(config: Config) -> list[str]:
         statements.append(f"drop table if exists raw_reference.{table}")
         statements.append(
             f"create table raw_reference.{table} ({', '.join(f'`{name}` string' for name in columns)}) using csv "
-            f"options (path {_literal(str(path))}, header 'true', multiLine 'true', quote '\"', escape '\"', "
+            f"options (path {spark_literal(str(path))}, header 'true', multiLine 'true', quote '\"', escape '\"', "
             "encoding 'UTF-8', mode 'PERMISSIVE')"
         )
     return statements

@@ -21,7 +21,8 @@
         {{ return(true) }}
     {%- endif -%}
     {%- set rendered = relation.render() -%}
-    {%- set match = modules.re.search("'([^']+)'", rendered) -%}
+    {#- the literal as written, quotes inside it doubled ('O''Brien data'): pasted back as is -#}
+    {%- set match = modules.re.search("'((?:[^']|'')+)'", rendered) -%}
     {%- if match is none -%}
         {{ return(true) }}
     {%- endif -%}

@@ -55,7 +55,7 @@ def test_run_succeeds_and_publishes_every_mart(enterprise):
         "fct_vendor_sla_monthly", "rpt_utilization_monthly",
     ):  # fmt: skip
         assert tables[mart] > 0, mart
-        assert (enterprise["config"].exports / f"{mart}.parquet").exists()
+        assert (enterprise["config"].exports / "current" / f"{mart}.parquet").exists()
 
 
 def test_dbt_unit_tests_pass_on_the_nights_build(enterprise, tmp_path):

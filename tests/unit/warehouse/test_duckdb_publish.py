@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import duckdb
@@ -8,7 +9,9 @@ from warehouse.duckdb_target import publish, published_checksums, rollback
 
 
 def make_config(tmp_path: Path):
-    data = {"home": "./data", "reference_dir": ".", "sources": [{"name": "hr", "kind": "hris_csv", "path": "."}]}
+    """A home whose path has an apostrophe and a space: paths are never pasted into SQL unquoted."""
+    source = {"name": "hr", "kind": "hris_csv", "path": "."}
+    data = {"home": "./O'Brien data", "reference_dir": ".", "sources": [source]}
     return parse_config(data, tmp_path / "trainops.yaml")
 
 
@@ -24,6 +27,10 @@ def make_build(path: Path, rows: int, value: str) -> Path:
     return path
 
 
+def parquet_rows(path: Path) -> int:
+    return duckdb.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0]
+
+
 def test_publish_copies_only_mart_tables_and_exports_them(tmp_path, monkeypatch):
     monkeypatch.delenv("TRAINOPS_HOME", raising=False)
     config = make_config(tmp_path)
@@ -32,7 +39,8 @@ def test_publish_copies_only_mart_tables_and_exports_them(tmp_path, monkeypatch)
     with duckdb.connect(str(config.marts_db), read_only=True) as con:
         names = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
     assert names == {"fct_a", "fct_b"}  # no staging, no restricted personal data, no views
-    assert duckdb.sql(f"select count(*) from '{config.exports / 'fct_a.parquet'}'").fetchone() == (3,)
+    assert parquet_rows(config.exports / "current" / "fct_a.parquet") == 3
+    assert os.readlink(config.exports / "current") == "r1"
     assert not list(config.warehouse.glob(".publish-*")) and not list(config.exports.glob(".*"))
 
 
@@ -72,7 +80,32 @@ def test_rollback_restores_the_previous_version(tmp_path, monkeypatch):
     restored = rollback(config)
     assert restored.name == "marts-r1.duckdb"
     assert published_checksums(config.marts_db) == first
-    assert {path.name for path in (config.exports).glob("*.parquet")} == {"fct_a.parquet", "fct_b.parquet"}
-    assert duckdb.sql(f"select count(*) from '{config.exports / 'fct_a.parquet'}'").fetchone() == (3,)
+    assert {path.name for path in (config.exports / "current").glob("*.parquet")} == {"fct_a.parquet", "fct_b.parquet"}
+    assert parquet_rows(config.exports / "current" / "fct_a.parquet") == 3  # exports switched with the marts
     with pytest.raises(RuntimeError, match="no earlier published version"):
         rollback(config)
+
+
+def test_kept_versions_are_independent_of_the_live_file(tmp_path, monkeypatch):
+    """A BI client connected read-write to marts.duckdb cannot change the rollback copy."""
+    monkeypatch.delenv("TRAINOPS_HOME", raising=False)
+    config = make_config(tmp_path)
+    result = publish(config, make_build(config.warehouse / "build-1.duckdb", 3, "one"), "r1")
+    kept = published_checksums(result.version)
+    with duckdb.connect(str(config.marts_db)) as con:
+        con.execute("delete from fct_a")
+    assert published_checksums(result.version) == kept
+    assert result.version.stat().st_ino != config.marts_db.stat().st_ino
+
+
+def test_old_versions_and_their_exports_are_pruned_together(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRAINOPS_HOME", raising=False)
+    config = make_config(tmp_path)
+    config.exports.mkdir(parents=True)
+    (config.exports / "fct_a.parquet").write_bytes(b"the older flat layout")
+    for run in range(1, 10):
+        publish(config, make_build(config.warehouse / f"build-{run}.duckdb", run, "x"), f"r{run}")
+    versions = sorted(path.name for path in (config.warehouse / "versions").iterdir())
+    assert versions == [f"marts-r{run}.duckdb" for run in range(3, 10)]
+    assert sorted(path.name for path in config.exports.iterdir()) == ["current", *(f"r{run}" for run in range(3, 10))]
+    assert parquet_rows(config.exports / "current" / "fct_a.parquet") == 9
