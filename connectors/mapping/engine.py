@@ -59,6 +59,12 @@ class _FilePlan:
     used: set[str] = field(default_factory=set)
     steps: list[tuple[str, ColumnRule, list[_Origin]]] = field(default_factory=list)
     plain: dict[str, str] = field(default_factory=dict)  # field -> csv header read as it is (no conversion)
+    # (field, source text) -> canonical text: an export repeats its dates, statuses and departments
+    # thousands of times, and converting each once keeps a mapped read near the canonical one's speed
+    converted: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+_CONVERTED_PER_FILE = 200_000  # distinct (field, text) pairs remembered per file
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,7 @@ class MappedParser:
             errors.append(FieldError("parse.wrong_field_count", None, None, message))
         for name, rule, origins in plan.steps:
             try:
-                values[name] = self._value(name, rule, origins, record.data)
+                values[name] = self._value(name, rule, origins, record.data, plan.converted)
             except FieldError as error:
                 errors.append(error)
         if self.mapping.keep_unmapped and isinstance(record.data, dict):
@@ -188,7 +194,9 @@ class MappedParser:
                 values[key] = convert.as_text(value)
         return CsvRow(record.line, values, record.text, len(values), tuple(errors))
 
-    def _value(self, name: str, rule: ColumnRule, origins: list[_Origin], data: Any) -> str:
+    def _value(
+        self, name: str, rule: ColumnRule, origins: list[_Origin], data: Any, converted: dict[tuple[str, str], str]
+    ) -> str:
         if rule.const is not None:
             raw: Any = rule.const
         elif rule.join is not None:
@@ -196,6 +204,18 @@ class MappedParser:
             raw = rule.sep.join(part for part in parts if part)
         else:
             raw = origins[0].read(data)
+        if not isinstance(raw, str):
+            return self._convert(name, rule, raw)
+        key = (name, raw)
+        text = converted.get(key)
+        if text is None:
+            text = self._convert(name, rule, raw)  # a FieldError is raised again for every row that has it
+            if len(converted) < _CONVERTED_PER_FILE:
+                converted[key] = text
+        return text
+
+    def _convert(self, name: str, rule: ColumnRule, raw: Any) -> str:
+        """One source value through the field's ``values:`` map and its type's conversion."""
         if rule.values is not None:
             text = convert.as_text(raw).strip()
             if text == "":
