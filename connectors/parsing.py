@@ -11,11 +11,14 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
 
 from connectors.base import ParseResult, Reject, SourceError
 from connectors.schemas import ENTITIES
@@ -23,6 +26,7 @@ from connectors.schemas import ENTITIES
 MONEY_PLACES = 6  # connectors/schemas.py MONEY = decimal128(20, 6)
 _MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
 _MONEY_LIMIT = Decimal(10) ** (20 - MONEY_PLACES)
+_BOM = b"\xef\xbb\xbf"
 
 
 class FieldError(ValueError):
@@ -67,34 +71,63 @@ def parse_date(text: str, column: str | None = None) -> date:
         ) from None
 
 
+# The IANA zone a naive timestamp (no offset) is read in, for the source being parsed (its
+# ``assume_timezone`` setting); None: a naive timestamp is rejected (``parse.naive_timestamp``).
+_ASSUMED_ZONE: ContextVar[ZoneInfo | None] = ContextVar("assumed_zone", default=None)
+
+
+@contextmanager
+def assume_timezone(zone: str | None) -> Iterator[None]:
+    """Within the block, naive timestamps are read in ``zone`` (None: rejected)."""
+    token = _ASSUMED_ZONE.set(ZoneInfo(zone) if zone else None)
+    try:
+        yield
+    finally:
+        _ASSUMED_ZONE.reset(token)
+
+
 def parse_timestamp(text: str, column: str | None = None) -> datetime:
     """An ISO 8601 timestamp → an aware datetime in UTC.
 
-    Accepts ``Z`` or any offset (``+02:00``, ``+0200``, ``-07``), ``T`` or a space, milliseconds to
-    nanoseconds (truncated to microseconds). A timestamp without an offset is taken as UTC; a bare date
-    as midnight UTC.
+    Accepts ``Z`` or any offset (``+02:00``, ``+0200``, ``-07``; at most ±23:59), ``T`` or a space,
+    milliseconds to nanoseconds (truncated to microseconds). A timestamp without an offset (a bare
+    date: its midnight) is read in the source's ``assume_timezone``, and rejected
+    (``parse.naive_timestamp``) when the source names none: never silently taken as UTC. An instant
+    outside the years 1-9999 in UTC is an invalid timestamp, not an error of the run.
     """
     match = _TS_RE.match(text.strip())
+    zone = _ASSUMED_ZONE.get()
+    if match and not match["tz"] and zone is None:
+        raise FieldError(
+            "parse.naive_timestamp",
+            column,
+            text,
+            f"{_label(column)}{text!r} has no UTC offset (e.g. Z or +02:00) and the source sets no assume_timezone",
+        )
     try:
         if not match:
             raise ValueError
         seconds = match["s"] or "00"
         frac = (match["frac"] or "")[:6].ljust(6, "0")
-        tz = match["tz"] or "+00:00"
+        local = datetime.fromisoformat(f"{match['date']}T{match['hm'] or '00:00'}:{seconds}.{frac}")
+        tz = match["tz"]
+        if not tz:
+            return local.replace(tzinfo=zone).astimezone(UTC)
         if tz in ("Z", "z"):
             tz = "+00:00"
         elif len(tz) == 3:
             tz += ":00"
         elif ":" not in tz:
             tz = f"{tz[:3]}:{tz[3:]}"
-        iso = f"{match['date']}T{match['hm'] or '00:00'}:{seconds}.{frac}{tz}"
-        return datetime.fromisoformat(iso).astimezone(UTC)
-    except ValueError:
+        if int(tz[4:6]) > 59:  # fromisoformat takes +05:61 as 6 h 1 min
+            raise ValueError
+        return datetime.fromisoformat(f"{local.isoformat(timespec='microseconds')}{tz}").astimezone(UTC)
+    except (ValueError, OverflowError):
         raise FieldError(
             "parse.invalid_timestamp",
             column,
             text,
-            f"{_label(column)}{text!r} is not an ISO 8601 timestamp (e.g. 2024-05-01T09:30:00Z)",
+            f"{_label(column)}{text!r} is not an ISO 8601 timestamp in range (e.g. 2024-05-01T09:30:00Z)",
         ) from None
 
 
@@ -213,29 +246,44 @@ class CsvRow:
     values: dict[str, str]  # header column → text (missing trailing fields are absent)
     text: str  # the row as it stood in the file
     field_count: int  # fields the row had (to tell short or long rows)
+    undecodable: bool = False  # a line of the row was not UTF-8 (its bad bytes shown as U+FFFD)
 
 
 class _LineTap:
-    """Feeds a file's lines to ``csv.reader`` while keeping the text and count of what it consumed."""
+    """Feeds a file's lines to ``csv.reader``, decoding each line on its own, while keeping the text
+    and count of what it consumed and which lines were not UTF-8 (decoded with U+FFFD in their place,
+    so one bad byte costs its row, not the file)."""
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
         self._pending: list[str] = []
+        self._bad = False
         self.lines = 0
+        self.first_bad: tuple[int, str] | None = None  # line and reason of the file's first bad line
 
     def __iter__(self) -> _LineTap:
         return self
 
     def __next__(self) -> str:
-        line = next(self._handle)
-        self._pending.append(line)
+        raw = next(self._handle)
+        if self.lines == 0 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
         self.lines += 1
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.decode("utf-8", errors="replace")
+            self._bad = True
+            if self.first_bad is None:
+                self.first_bad = (self.lines, f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1}")
+        self._pending.append(line)
         return line
 
-    def take(self) -> str:
+    def take(self) -> tuple[str, bool]:
+        """The row consumed since the last call, and whether any of its lines was not UTF-8."""
         text = "".join(self._pending).rstrip("\r\n")
-        self._pending = []
-        return text
+        bad, self._pending, self._bad = self._bad, [], False
+        return text, bad
 
 
 def normalize_header(name: str) -> str:
@@ -246,16 +294,19 @@ class CsvFile:
     """A CSV file's header and rows, read as UTF-8 (with or without BOM) in one pass.
 
     Quoted fields may span lines; blank lines are skipped; header names are trimmed and lower-cased.
-    Undecodable bytes and broken CSV raise `SourceError` naming the file.
+    Each line is decoded on its own: a row with bytes that are not UTF-8 comes out marked
+    ``undecodable`` (parsers quarantine it with rule ``parse.encoding`` at its own line) and the
+    other rows read on. A header that is not UTF-8, and broken CSV, raise `SourceError` naming the
+    file (``name``: how messages call it, by default the file's name) and the line.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, name: str | None = None) -> None:
         self.path = path
-        self.name = path.name
+        self.name = name or path.name
 
     def __enter__(self) -> CsvFile:
         try:
-            self._handle = open(self.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+            self._handle = open(self.path, "rb")  # noqa: SIM115
         except OSError as exc:
             raise SourceError(f"{self.name}: cannot open: {exc.strerror or exc}") from None
         self._tap = _LineTap(self._handle)
@@ -264,6 +315,9 @@ class CsvFile:
             first = self._next_row()
             if first is None:
                 raise SourceError(f"{self.name}: empty file (no header row)")
+            if first[3]:
+                line, reason = self._tap.first_bad or (first[0], "")
+                raise SourceError(f"{self.name}: header is not UTF-8 text (line {line}: {reason})")
             self.header = [normalize_header(name) for name in first[1]]
             duplicates = sorted({name for name in self.header if self.header.count(name) > 1})
             if duplicates:
@@ -276,22 +330,20 @@ class CsvFile:
     def __exit__(self, *exc: object) -> None:
         self._handle.close()
 
-    def _next_row(self) -> tuple[int, list[str], str] | None:
+    def _next_row(self) -> tuple[int, list[str], str, bool] | None:
         while True:
             start = self._tap.lines + 1
             try:
                 fields = next(self._reader)
             except StopIteration:
                 return None
-            except UnicodeDecodeError as exc:
-                raise SourceError(f"{self.name}: not UTF-8 text near line {start} ({exc.reason})") from None
             except csv.Error as exc:
                 raise SourceError(f"{self.name}: unreadable CSV at line {start}: {exc}") from None
-            text = self._tap.take()
-            if any(value.strip() for value in fields):
-                return start, fields, text
+            text, bad = self._tap.take()
+            if any(value.strip() for value in fields) or bad:
+                return start, fields, text, bad
             if len(fields) > 1:  # a row of empty fields (",,,") is a row, not a blank line
-                return start, fields, text
+                return start, fields, text, bad
 
     def require(self, columns: tuple[str, ...] | list[str]) -> None:
         missing = [column for column in columns if column not in self.header]
@@ -303,8 +355,8 @@ class CsvFile:
 
     def __iter__(self) -> Iterator[CsvRow]:
         while (row := self._next_row()) is not None:
-            line, fields, text = row
-            yield CsvRow(line, dict(zip(self.header, fields, strict=False)), text, len(fields))
+            line, fields, text, bad = row
+            yield CsvRow(line, dict(zip(self.header, fields, strict=False)), text, len(fields), bad)
 
 
 def read_csv_header(path: Path) -> list[str]:
@@ -368,6 +420,9 @@ def type_row(
 
 
 def field_count_error(row: CsvRow, header: list[str]) -> FieldError | None:
+    """What is wrong with a row's shape: bytes that are not UTF-8, or a field count unlike the header's."""
+    if row.undecodable:
+        return FieldError("parse.encoding", None, None, "row is not UTF-8 text (an undecodable byte, e.g. cp1252)")
     if row.field_count == len(header):
         return None
     return FieldError(
