@@ -157,6 +157,10 @@ def _sources(record: dict[str, Any]) -> list[str]:
     for source in record.get("sources", []):
         rows = ", ".join(f"{entity}: {count}" for entity, count in source["rows"].items()) or "—"
         lines.append(f"| {source['source']} | {source['kind']} | {source['files']} | {rows} | {source['rejects']} |")
+    bad = [(source["source"], file) for source in record.get("sources", []) for file in source.get("bad_files", [])]
+    if bad:
+        lines += ["", "Files quarantined whole (unreadable; the source's other files landed):", ""]
+        lines += [f"- {name}: {file}" for name, file in bad]
     return lines
 
 

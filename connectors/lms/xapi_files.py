@@ -275,7 +275,12 @@ def _add(result: ParseResult, source_file: str, line: int, stmt: Any, text: str 
 
 
 def _malformed(source_file: str, line: int | None, error: json.JSONDecodeError, text: str) -> Any:
-    where = f"line {error.lineno} column {error.colno}"
+    """A reject for JSON that does not parse: ``line`` is the JSON Lines line it stood on; for a whole
+    document (``line`` None) the line the error is on (the record keeps the whole document)."""
+    if line is None:
+        line, where = error.lineno, f"line {error.lineno} column {error.colno}"
+    else:
+        where = f"column {error.colno}"
     return reject_from(
         FieldError("parse.malformed_json", None, None, f"not valid JSON ({error.msg} at {where})"),
         ENTITY,
