@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from connectors.base import ParseContext, ParseResult, SourceError
@@ -290,14 +290,29 @@ def _malformed(source_file: str, line: int | None, error: json.JSONDecodeError, 
     )
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    number = 0
+def _line_ends(handle: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary file as universal newlines split them: ``\n``, ``\r\n`` or a lone ``\r``."""
+    for chunk in handle:
+        pieces = chunk.split(b"\r")
+        if len(pieces) == 1:
+            yield chunk
+            continue
+        yield from (piece + b"\r" for piece in pieces[:-1])
+        if pieces[-1] not in (b"", b"\n"):  # b"\n": the end of a "\r\n"
+            yield pieces[-1]
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """A JSON Lines file's lines, each decoded on its own: (number, text, was it UTF-8). A line that
+    is not comes with its bad bytes as U+FFFD, so it alone is rejected and the rest of the file reads."""
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):  # noqa: B007
-                yield number, line
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path.name}: not UTF-8 text after line {number} ({exc.reason})") from None
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(_line_ends(handle), start=1):
+                data = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
+                try:
+                    yield number, data.decode("utf-8"), True
+                except UnicodeDecodeError:
+                    yield number, data.decode("utf-8", errors="replace"), False
     except OSError as exc:
         raise SourceError(f"{path.name}: cannot read: {exc.strerror or exc}") from None
 
@@ -339,8 +354,14 @@ class XapiFilesParser:
             if fast is not None:
                 return fast
         result = ParseResult()
-        for number, line in _lines(path):
-            parse_line(result, path.name, number, line)
+        for number, line, utf8 in _lines(path):
+            if utf8:
+                parse_line(result, path.name, number, line)
+                continue
+            error = FieldError(
+                "parse.encoding", None, None, "line is not UTF-8 text (an undecodable byte, e.g. cp1252)"
+            )
+            result.rejects.append(reject_from(error, ENTITY, path.name, number, line.strip()))
         return result
 
     def parse_json(self, path: Path) -> ParseResult:

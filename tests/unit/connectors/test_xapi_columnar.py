@@ -20,7 +20,7 @@ import pyarrow as pa
 import pytest
 
 from connectors import landing
-from connectors.base import ParseContext, ParseResult, SourceError
+from connectors.base import ParseContext, ParseResult
 from connectors.lms import xapi_columnar, xapi_files
 from connectors.lms.xapi_files import XapiFilesParser
 from connectors.parsing import assume_timezone
@@ -273,15 +273,16 @@ def test_small_blocks_and_failing_parts(tmp_path: Path, monkeypatch: pytest.Monk
     assert_same(fast, slow)
 
 
-def test_not_utf8_is_the_same_source_error(tmp_path: Path) -> None:
+def test_a_line_not_utf8_is_the_same_reject_at_its_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.jsonl"
-    path.write_bytes((line(id="a") + "\n").encode() + '{"id": "caf\xe9"}\n'.encode("latin-1"))
-    errors = []
-    for columnar in (True, False):
-        with pytest.raises(SourceError) as info:
-            XapiFilesParser(columnar=columnar).parse(path, CTX)
-        errors.append(str(info.value))
-    assert errors[0] == errors[1] and "not UTF-8" in errors[0]
+    path.write_bytes(
+        (line(id="a") + "\n").encode() + '{"id": "caf\xe9"}\n'.encode("latin-1") + (line(id="b") + "\n").encode()
+    )
+    fast, slow, _ = parse_both(path)
+    assert_same(fast, slow)
+    (reject,) = slow.rejects
+    assert (reject.source_file, reject.source_line, reject.rule) == ("latin1.jsonl", 2, "parse.encoding")
+    assert [r["record_id"] for r in slow.records[ENTITY]] == ["a", "b"]
 
 
 def test_errors_the_per_record_path_raises_are_raised_the_same(tmp_path: Path) -> None:
