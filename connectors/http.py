@@ -2,12 +2,10 @@
 
 ``HttpClient`` wraps a ``requests.Session`` for one configured source:
 
-- connect and read timeouts on every call, and an overall deadline per request (``deadline``: the
-  response, body included, within so many seconds, so a server trickling a byte a second fails as a
-  timeout) and per source (``budget``: every request and retry of the client within so many seconds);
-- on a redirect to another origin (scheme, host or port), every credential-bearing header is dropped:
-  ``Authorization``, ``Proxy-Authorization``, ``Cookie`` and every header the connector set (its API
-  keys and tokens, e.g. Merge's ``X-Account-Token``), not only what requests strips by itself;
+- connect and read timeouts, an overall ``deadline`` per request (body included: a trickle is a
+  timeout) and a ``budget`` for all requests and retries of the client;
+- on a redirect to another origin, every credential header is dropped (``_ALWAYS_CREDENTIALS`` and
+  every header the connector set, e.g. Merge's ``X-Account-Token``), not only ``Authorization``;
 - retries with exponential backoff and jitter on 429, 502, 503, 504, connection errors and
   timeouts, honouring ``Retry-After`` (seconds or HTTP-date), capped;
 - a request-rate budget (a minimum interval between request starts);
@@ -114,7 +112,6 @@ class RetryPolicy:
         return ceiling / 2 + ceiling / 2 * jitter
 
 
-# Headers dropped on a redirect to another origin, besides every header the connector set.
 _ALWAYS_CREDENTIALS = ("Authorization", "Proxy-Authorization", "Cookie")
 
 
@@ -390,9 +387,8 @@ class HttpClient:
         limit: float,
         what: str,
     ) -> requests.Response:
-        """One attempt, its body read, in a worker thread given ``limit`` seconds in all: socket
-        timeouts bound each wait, not a slow trickle. An overdue attempt's socket is shut and its
-        thread left to end."""
+        """One attempt, body read, in a worker thread given ``limit`` seconds in all (socket timeouts
+        bound each wait, not a trickle); an overdue attempt's socket is shut, its thread left to end."""
         box: dict[str, Any] = {}
 
         def attempt() -> None:
