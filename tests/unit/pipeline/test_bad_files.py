@@ -9,7 +9,7 @@ import pytest
 from connectors import landing
 from connectors.base import SourceError
 from pipeline.config import ConfigError, parse_config
-from pipeline.quarantine import list_quarantine
+from pipeline.quarantine import list_quarantine, release_for_reprocessing
 from pipeline.steps import extract_source, validate_pending
 
 HEADER = "session_id,course_ref,vendor_id,modality,starts_at,ends_at,capacity,location,status\n"
@@ -77,6 +77,9 @@ def test_rejects_and_records_name_the_path_relative_to_the_source_directory(tmp_
         ("lyon/sessions.csv", 3, "parse.invalid_number"),
         ("paris/sessions.csv", 3, "parse.invalid_number"),
     }
+    assert [released.files for released in release_for_reprocessing(config)] == [
+        ["lyon/sessions.csv", "paris/sessions.csv"]
+    ]
     assert {(r["session_id"], r["_source_file"]) for r in sessions(config)} == {
         ("lyon-1", "lyon/sessions.csv"),
         ("paris-1", "paris/sessions.csv"),
