@@ -15,6 +15,24 @@ from connectors.base import SourceError
 _BOM = b"\xef\xbb\xbf"
 
 
+def line_ends(handle: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary file as universal newlines split them (``\n``, ``\r\n`` or a lone
+    ``\r``), each with its own line end."""
+    for chunk in handle:
+        pieces = chunk.split(b"\r")
+        if len(pieces) == 1:
+            yield chunk
+            continue
+        tail = pieces.pop()
+        if tail == b"\n":  # the chunk ends "\r\n": its last piece keeps both
+            yield from (piece + b"\r" for piece in pieces[:-1])
+            yield pieces[-1] + b"\r\n"
+            continue
+        yield from (piece + b"\r" for piece in pieces)
+        if tail:
+            yield tail
+
+
 @dataclass
 class CsvRow:
     line: int  # 1-based physical line where the row starts (the header is line 1)
@@ -30,7 +48,7 @@ class _LineTap:
     so one bad byte costs its row, not the file)."""
 
     def __init__(self, handle: BinaryIO) -> None:
-        self._handle = handle
+        self._handle = line_ends(handle)
         self._pending: list[str] = []
         self._bad = False
         self.lines = 0

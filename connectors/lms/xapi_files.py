@@ -18,10 +18,11 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.base import ParseContext, ParseResult, SourceError
+from connectors.csv_reader import line_ends
 from connectors.parsing import (
     FieldError,
     compact_json,
@@ -290,24 +291,12 @@ def _malformed(source_file: str, line: int | None, error: json.JSONDecodeError, 
     )
 
 
-def _line_ends(handle: BinaryIO) -> Iterator[bytes]:
-    """The lines of a binary file as universal newlines split them: ``\n``, ``\r\n`` or a lone ``\r``."""
-    for chunk in handle:
-        pieces = chunk.split(b"\r")
-        if len(pieces) == 1:
-            yield chunk
-            continue
-        yield from (piece + b"\r" for piece in pieces[:-1])
-        if pieces[-1] not in (b"", b"\n"):  # b"\n": the end of a "\r\n"
-            yield pieces[-1]
-
-
 def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
     """A JSON Lines file's lines, each decoded on its own: (number, text, was it UTF-8). A line that
     is not comes with its bad bytes as U+FFFD, so it alone is rejected and the rest of the file reads."""
     try:
         with open(path, "rb") as handle:
-            for number, raw in enumerate(_line_ends(handle), start=1):
+            for number, raw in enumerate(line_ends(handle), start=1):
                 data = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
                 try:
                     yield number, data.decode("utf-8"), True

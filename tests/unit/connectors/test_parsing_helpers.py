@@ -184,3 +184,13 @@ def test_typed_csv_header_missing_required_columns(write) -> None:
     with pytest.raises(SourceError) as info:
         parse_typed_csv(path, SPEC)
     assert str(info.value).startswith("b.csv: header lacks required column(s) learner_ref, status")
+
+
+def test_csv_line_ends_of_every_platform_with_a_bad_byte(tmp_path) -> None:
+    """Lines are decoded one by one whatever ends them (\\n, \\r\\n, a lone \\r): rows keep their lines."""
+    for end in (b"\n", b"\r\n", b"\r"):
+        path = tmp_path / "ends.csv"
+        path.write_bytes(end.join([b"id,note", b'1,"two' + end + b'lines"', b"2,caf\xe9", b"3,ok"]) + end)
+        with CsvFile(path) as csv_file:
+            rows = [(row.line, row.values["note"], row.undecodable) for row in csv_file]
+        assert rows == [(2, f"two{end.decode()}lines", False), (4, "caf\ufffd", True), (5, "ok", False)], end
