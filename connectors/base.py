@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors import schemas
 
@@ -118,6 +119,28 @@ class ParseResult:
 
     def row_count(self, entity: str) -> int:
         return sum(len(part) if isinstance(part, list) else part.num_rows for part in self._parts.get(entity, []))
+
+    def relocate(self, old: str, new: str) -> None:
+        """Records and rejects naming source file ``old`` name ``new`` instead (a file drop names each
+        file by its path relative to the source's directory; parsers know only the file's name)."""
+        if old == new:
+            return
+        for entity, parts in self._parts.items():
+            for index, part in enumerate(parts):
+                if isinstance(part, list):
+                    for record in part:
+                        if record.get("_source_file") == old:
+                            record["_source_file"] = new
+                    continue
+                column = part.schema.get_field_index("_source_file")
+                if column >= 0:
+                    same = pc.fill_null(pc.equal(part.column(column), old), False)
+                    renamed = pc.if_else(same, new, part.column(column))
+                    parts[index] = part.set_column(column, part.field(column), renamed.cast(pa.string()))
+            self._parts[entity] = parts
+        for reject in self.rejects:
+            if reject.source_file == old:
+                reject.source_file = new
 
     @property
     def raw_rows(self) -> int:

@@ -18,12 +18,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from connectors.base import FileParser, ParseContext, ParseResult, SourceError, StreamSpec
+from connectors.base import FileParser, ParseContext, ParseResult, Reject, SourceError, StreamSpec
 from connectors.options import ConnectorOptions
 from connectors.state import LoadUnit, SourceState, Span, Stored
 
@@ -81,6 +81,10 @@ class FileDropOptions(ConnectorOptions):
 
     path: Path = Field(description="the directory its files are dropped in")
     glob: str | None = None  # default: the kind's own patterns (e.g. *.csv)
+    # A file that cannot be read at all (not the kind's format, a header that is not UTF-8 or lacks
+    # columns): quarantine it whole (one reject, rule parse.unreadable_file) and land the others, or
+    # hold: the source is not extracted this night (freshness.on_stale then decides the run).
+    on_bad_file: Literal["quarantine", "hold"] = "quarantine"
 
 
 class FileFingerprint(Stored):
@@ -92,6 +96,7 @@ class FileFingerprint(Stored):
     mtime_ns: int
     sha256: str
     raw_rows: int | None = None
+    unreadable: str | None = None  # why the file was quarantined whole (on_bad_file: quarantine)
     load_id: str | None = None  # state only
     identical_to: str | None = None  # received with the content of this landed file: nothing landed
 
@@ -206,19 +211,14 @@ class FileDropConnector:
             if fingerprint.identical_to is not None:
                 identical.append(fingerprint)
                 continue
-            try:
-                result = self.parser.parse(file, self.context)
-            except SourceError:
-                raise
-            except (OSError, UnicodeDecodeError) as exc:
-                raise SourceError(f"source {self.name!r}: cannot read {file}: {exc}") from None
-            if result.raw_rows == 0 and self.is_snapshot:
+            result, problem = self._parse(file, fingerprint.name)
+            if problem is None and result.raw_rows == 0 and self.is_snapshot:
                 raise SourceError(
-                    f"source {self.name!r}: {file}: the snapshot has no rows (a roster never becomes empty: "
-                    "a broken export? replace or remove the file)"
+                    f"source {self.name!r}: {fingerprint.name}: the snapshot has no rows (a roster never becomes "
+                    "empty: a broken export? replace or remove the file)"
                 )
             merged.extend(result)
-            batch.append(fingerprint.replace(raw_rows=result.raw_rows))
+            batch.append(fingerprint.replace(raw_rows=result.raw_rows, unreadable=problem))
             if merged.raw_rows >= BATCH_ROWS or batch_bytes(merged) >= BATCH_BYTES:
                 yield FileBatchUnit(files=batch), merged
                 batch, merged = [], ParseResult()
@@ -226,6 +226,25 @@ class FileDropConnector:
             yield FileBatchUnit(files=batch), merged
         if identical:
             yield FileBatchUnit(files=[], identical=identical), ParseResult()
+
+    def _parse(self, file: Path, shown: str) -> tuple[ParseResult, str | None]:
+        """One file's records and rejects, each naming the file by ``shown`` (its path relative to
+        the source's directory), and why it could not be read at all (None when it could). An
+        unreadable file is one reject, unless ``on_bad_file`` is hold: then the source fails."""
+        try:
+            result = self.parser.parse(file, self.context)
+        except (SourceError, OSError, UnicodeDecodeError, LookupError, OverflowError) as exc:
+            text = str(exc) if isinstance(exc, SourceError) else f"cannot read: {exc}"
+            problem = text.removeprefix(f"{file.name}: ")
+            if self.options.on_bad_file == "hold":
+                raise SourceError(f"source {self.name!r}: {shown}: {problem} (on_bad_file: hold)") from None
+            reject = Reject(
+                entity=self.parser.entities[0], source_file=shown, source_line=None,
+                rule="parse.unreadable_file", message=f"file quarantined whole: {problem}",
+            )  # fmt: skip
+            return ParseResult(rejects=[reject]), problem
+        result.relocate(file.name, shown)
+        return result, None
 
     def advance(self, state: FileDropState, unit: FileBatchUnit, load_id: str) -> FileDropState:
         """The state after ``unit``'s load committed: its files are remembered with the load, its

@@ -2,7 +2,10 @@
 
 ``HttpClient`` wraps a ``requests.Session`` for one configured source:
 
-- connect and read timeouts on every call;
+- connect and read timeouts, an overall ``deadline`` per request (body included: a trickle is a
+  timeout) and a ``budget`` for all requests and retries of the client;
+- on a redirect to another origin, every credential header is dropped (``_ALWAYS_CREDENTIALS`` and
+  every header the connector set, e.g. Merge's ``X-Account-Token``), not only ``Authorization``;
 - retries with exponential backoff and jitter on 429, 502, 503, 504, connection errors and
   timeouts, honouring ``Retry-After`` (seconds or HTTP-date), capped;
 - a request-rate budget (a minimum interval between request starts);
@@ -18,10 +21,12 @@ Sleeping, the clock and the jitter are injectable, so tests never sleep for real
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import random
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -107,6 +112,41 @@ class RetryPolicy:
         return ceiling / 2 + ceiling / 2 * jitter
 
 
+_ALWAYS_CREDENTIALS = ("Authorization", "Proxy-Authorization", "Cookie")
+
+
+def _strip_credentials_across_origins(session: requests.Session, names: Iterable[str]) -> None:
+    """Make ``session`` drop the credential headers ``names`` (and ``_ALWAYS_CREDENTIALS``) from a
+    redirected request whose origin differs from the one redirecting; requests itself drops only
+    ``Authorization``. Its own ``rebuild_auth`` hook is wrapped, so an injected session is covered."""
+    own = session.rebuild_auth
+    dropped = (*_ALWAYS_CREDENTIALS, *names)
+
+    def rebuild_auth(prepared: requests.PreparedRequest, response: requests.Response) -> None:
+        if session.should_strip_auth(response.request.url or "", prepared.url or ""):
+            for name in dropped:
+                prepared.headers.pop(name, None)
+        own(prepared, response)
+
+    session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
+
+
+class _Overdue(Exception):
+    """An attempt that did not complete (response and body) within its deadline."""
+
+    def __init__(self, seconds: float, what: str) -> None:
+        super().__init__(f"no complete response within {seconds:g} s ({what})")
+
+
+def _abort(response: requests.Response | None) -> None:
+    """Shut the socket a streamed response is read from, so a thread blocked on it wakes up."""
+    connection = getattr(getattr(response, "raw", None), "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 class HttpError(SourceError):
     """A request that failed for good; ``status`` is None for network problems."""
 
@@ -137,6 +177,8 @@ class HttpClient:
         auth_hint: str = "",
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        deadline: float = 300.0,
+        budget: float | None = None,
         retry: RetryPolicy | None = None,
         min_interval: float = 0.0,
         verify: bool | str = True,
@@ -150,6 +192,9 @@ class HttpClient:
         self.base_url = base_url
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        self.deadline = deadline
+        self.budget = budget
+        self._first_start: float | None = None
         self.retry = retry or RetryPolicy()
         self.min_interval = min_interval
         self.verify = verify
@@ -162,6 +207,7 @@ class HttpClient:
         self.session = session or requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "trainops"})
         self.session.headers.update(dict(headers or {}))
+        _strip_credentials_across_origins(self.session, (headers or {}).keys())
         secret_values = {secret for secret in secrets if secret}
         if auth is not None:
             user, password = auth
@@ -273,20 +319,13 @@ class HttpClient:
         while True:
             attempt += 1
             self._throttle()
+            limit, what = self._limit(method, path)
             started = time.perf_counter()
             try:
-                response = self.session.request(
-                    method,
-                    target,
-                    params=merged,
-                    json=json_body,
-                    headers=dict(headers) if headers else None,
-                    timeout=(self.connect_timeout, self.read_timeout),
-                    verify=self.verify,
-                )
-            except requests.RequestException as exc:
+                response = self._send(method, target, merged, json_body, headers, limit, what)
+            except (requests.RequestException, _Overdue) as exc:
                 self.requests_sent += 1
-                problem = self._describe(exc)
+                problem = str(exc) if isinstance(exc, _Overdue) else self._describe(exc)
                 if attempt >= self.retry.attempts:
                     raise self._fail(method, path, f"{problem}; gave up after {attempt} attempts") from None
                 delay = self.retry.delay(attempt, self._jitter())
@@ -324,6 +363,57 @@ class HttpClient:
             excerpt = " ".join(response.text[:300].split())
             response.close()
             raise self._fail(method, path, f"HTTP {status} {reason}" + (f": {excerpt}" if excerpt else ""), status)
+
+    def _limit(self, method: str, path: str) -> tuple[float, str]:
+        """Seconds the next attempt may take: the request deadline, or what is left of the source's
+        budget if that is less (none left: the source has run out of time)."""
+        now = self._clock()
+        if self._first_start is None:
+            self._first_start = now
+        if self.budget is None:
+            return self.deadline, "request_deadline"
+        left = self.budget - (now - self._first_start)
+        if left <= 0:
+            raise self._fail(method, path, f"source deadline of {self.budget:g} s reached (source_deadline)")
+        return (self.deadline, "request_deadline") if self.deadline <= left else (left, "source_deadline")
+
+    def _send(
+        self,
+        method: str,
+        target: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+        limit: float,
+        what: str,
+    ) -> requests.Response:
+        """One attempt, body read, in a worker thread given ``limit`` seconds in all (socket timeouts
+        bound each wait, not a trickle); an overdue attempt's socket is shut, its thread left to end."""
+        box: dict[str, Any] = {}
+
+        def attempt() -> None:
+            try:
+                response = self.session.request(
+                    method, target, params=params, json=json_body, headers=dict(headers) if headers else None,
+                    timeout=(self.connect_timeout, self.read_timeout), verify=self.verify, stream=True,
+                )  # fmt: skip
+                box["response"] = response
+                response.content  # noqa: B018 - reads the body, within this attempt's limit
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=attempt, name=f"http-{self.source}", daemon=True)
+        worker.start()
+        worker.join(limit)
+        if worker.is_alive():
+            _abort(box.get("response"))
+            raise _Overdue(limit, what)
+        if "error" in box:
+            response = box.get("response")
+            if response is not None:
+                response.close()
+            raise box["error"]
+        return box["response"]
 
     def get_json(
         self,

@@ -208,6 +208,8 @@ class HttpOptions(ConnectorOptions):
 
     connect_timeout: Timeout = 10.0  # seconds
     timeout: Timeout = 60.0  # read timeout, seconds
+    request_deadline: Duration = 300.0  # one request, its whole body included (a trickle is a timeout)
+    source_deadline: Duration | None = None  # every request and retry of one extraction (default: none)
     max_retries: WholeNumber = 4  # retries after the first attempt
     backoff: Seconds = 1.0  # first backoff, seconds, doubling
     retry_after_max: Seconds = 300.0  # longest Retry-After honoured, seconds
@@ -222,6 +224,8 @@ class HttpOptions(ConnectorOptions):
         own = {
             "connect_timeout": self.connect_timeout,
             "read_timeout": self.timeout,
+            "deadline": self.request_deadline,
+            "budget": self.source_deadline,
             "retry": retry,
             "min_interval": 1.0 / self.requests_per_second if self.requests_per_second else 0.0,
             "verify": self.verify_tls,

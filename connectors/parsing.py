@@ -1,5 +1,5 @@
-"""Shared pieces of the file-drop parsers: value coercion, a robust CSV row reader and a "typed CSV"
-helper driven by a column → type mapping.
+"""Shared pieces of the file-drop parsers: value coercion, the CSV row reader (``connectors/csv_reader.py``,
+re-exported here) and a "typed CSV" helper driven by a column → type mapping.
 
 Coercion is strict about *types* only (is this a date, a number, a boolean?); whether a value is
 *acceptable* (a known status, a positive capacity) is the Great Expectations layer's job.
@@ -7,17 +7,22 @@ Coercion is strict about *types* only (is this a date, a number, a boolean?); wh
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from connectors.base import ParseResult, Reject, SourceError
+from connectors.base import ParseResult, Reject
+from connectors.csv_reader import CsvFile, CsvRow
+from connectors.csv_reader import normalize_header as normalize_header
+from connectors.csv_reader import read_csv_header as read_csv_header
 from connectors.schemas import ENTITIES
 
 MONEY_PLACES = 6  # connectors/schemas.py MONEY = decimal128(20, 6)
@@ -67,34 +72,63 @@ def parse_date(text: str, column: str | None = None) -> date:
         ) from None
 
 
+# The IANA zone a naive timestamp (no offset) is read in, for the source being parsed (its
+# ``assume_timezone`` setting); None: a naive timestamp is rejected (``parse.naive_timestamp``).
+_ASSUMED_ZONE: ContextVar[ZoneInfo | None] = ContextVar("assumed_zone", default=None)
+
+
+@contextmanager
+def assume_timezone(zone: str | None) -> Iterator[None]:
+    """Within the block, naive timestamps are read in ``zone`` (None: rejected)."""
+    token = _ASSUMED_ZONE.set(ZoneInfo(zone) if zone else None)
+    try:
+        yield
+    finally:
+        _ASSUMED_ZONE.reset(token)
+
+
 def parse_timestamp(text: str, column: str | None = None) -> datetime:
     """An ISO 8601 timestamp → an aware datetime in UTC.
 
-    Accepts ``Z`` or any offset (``+02:00``, ``+0200``, ``-07``), ``T`` or a space, milliseconds to
-    nanoseconds (truncated to microseconds). A timestamp without an offset is taken as UTC; a bare date
-    as midnight UTC.
+    Accepts ``Z`` or any offset (``+02:00``, ``+0200``, ``-07``; at most ±23:59), ``T`` or a space,
+    milliseconds to nanoseconds (truncated to microseconds). A timestamp without an offset (a bare
+    date: its midnight) is read in the source's ``assume_timezone``, and rejected
+    (``parse.naive_timestamp``) when the source names none: never silently taken as UTC. An instant
+    outside the years 1-9999 in UTC is an invalid timestamp, not an error of the run.
     """
     match = _TS_RE.match(text.strip())
+    zone = _ASSUMED_ZONE.get()
+    if match and not match["tz"] and zone is None:
+        raise FieldError(
+            "parse.naive_timestamp",
+            column,
+            text,
+            f"{_label(column)}{text!r} has no UTC offset (e.g. Z or +02:00) and the source sets no assume_timezone",
+        )
     try:
         if not match:
             raise ValueError
         seconds = match["s"] or "00"
         frac = (match["frac"] or "")[:6].ljust(6, "0")
-        tz = match["tz"] or "+00:00"
+        local = datetime.fromisoformat(f"{match['date']}T{match['hm'] or '00:00'}:{seconds}.{frac}")
+        tz = match["tz"]
+        if not tz:
+            return local.replace(tzinfo=zone).astimezone(UTC)
         if tz in ("Z", "z"):
             tz = "+00:00"
         elif len(tz) == 3:
             tz += ":00"
         elif ":" not in tz:
             tz = f"{tz[:3]}:{tz[3:]}"
-        iso = f"{match['date']}T{match['hm'] or '00:00'}:{seconds}.{frac}{tz}"
-        return datetime.fromisoformat(iso).astimezone(UTC)
-    except ValueError:
+        if int(tz[4:6]) > 59:  # fromisoformat takes +05:61 as 6 h 1 min
+            raise ValueError
+        return datetime.fromisoformat(f"{local.isoformat(timespec='microseconds')}{tz}").astimezone(UTC)
+    except (ValueError, OverflowError):
         raise FieldError(
             "parse.invalid_timestamp",
             column,
             text,
-            f"{_label(column)}{text!r} is not an ISO 8601 timestamp (e.g. 2024-05-01T09:30:00Z)",
+            f"{_label(column)}{text!r} is not an ISO 8601 timestamp in range (e.g. 2024-05-01T09:30:00Z)",
         ) from None
 
 
@@ -207,112 +241,6 @@ def reject_from(
 # --- CSV ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class CsvRow:
-    line: int  # 1-based physical line where the row starts (the header is line 1)
-    values: dict[str, str]  # header column → text (missing trailing fields are absent)
-    text: str  # the row as it stood in the file
-    field_count: int  # fields the row had (to tell short or long rows)
-    errors: tuple[FieldError, ...] = ()  # problems found before typing (a mapping's unmapped values)
-
-
-class _LineTap:
-    """Feeds a file's lines to ``csv.reader`` while keeping the text and count of what it consumed."""
-
-    def __init__(self, handle: Any) -> None:
-        self._handle = handle
-        self._pending: list[str] = []
-        self.lines = 0
-
-    def __iter__(self) -> _LineTap:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._handle)
-        self._pending.append(line)
-        self.lines += 1
-        return line
-
-    def take(self) -> str:
-        text = "".join(self._pending).rstrip("\r\n")
-        self._pending = []
-        return text
-
-
-def normalize_header(name: str) -> str:
-    return name.strip().lower()
-
-
-class CsvFile:
-    """A CSV file's header and rows, read as UTF-8 (with or without BOM) in one pass.
-
-    Quoted fields may span lines; blank lines are skipped; header names are trimmed and lower-cased.
-    Undecodable bytes and broken CSV raise `SourceError` naming the file.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = path.name
-
-    def __enter__(self) -> CsvFile:
-        try:
-            self._handle = open(self.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
-        except OSError as exc:
-            raise SourceError(f"{self.name}: cannot open: {exc.strerror or exc}") from None
-        self._tap = _LineTap(self._handle)
-        self._reader = csv.reader(self._tap)
-        try:
-            first = self._next_row()
-            if first is None:
-                raise SourceError(f"{self.name}: empty file (no header row)")
-            self.header = [normalize_header(name) for name in first[1]]
-            duplicates = sorted({name for name in self.header if self.header.count(name) > 1})
-            if duplicates:
-                raise SourceError(f"{self.name}: duplicate header columns: {', '.join(duplicates)}")
-        except BaseException:
-            self._handle.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._handle.close()
-
-    def _next_row(self) -> tuple[int, list[str], str] | None:
-        while True:
-            start = self._tap.lines + 1
-            try:
-                fields = next(self._reader)
-            except StopIteration:
-                return None
-            except UnicodeDecodeError as exc:
-                raise SourceError(f"{self.name}: not UTF-8 text near line {start} ({exc.reason})") from None
-            except csv.Error as exc:
-                raise SourceError(f"{self.name}: unreadable CSV at line {start}: {exc}") from None
-            text = self._tap.take()
-            if any(value.strip() for value in fields):
-                return start, fields, text
-            if len(fields) > 1:  # a row of empty fields (",,,") is a row, not a blank line
-                return start, fields, text
-
-    def require(self, columns: tuple[str, ...] | list[str]) -> None:
-        missing = [column for column in columns if column not in self.header]
-        if missing:
-            raise SourceError(
-                f"{self.name}: header lacks required column(s) {', '.join(missing)} "
-                f"(found: {', '.join(self.header) or 'none'})"
-            )
-
-    def __iter__(self) -> Iterator[CsvRow]:
-        while (row := self._next_row()) is not None:
-            line, fields, text = row
-            yield CsvRow(line, dict(zip(self.header, fields, strict=False)), text, len(fields))
-
-
-def read_csv_header(path: Path) -> list[str]:
-    with CsvFile(path) as csv_file:
-        return csv_file.header
-
-
 @dataclass(frozen=True)
 class CsvSpec:
     """How one CSV kind maps onto a canonical entity."""
@@ -369,6 +297,9 @@ def type_row(
 
 
 def field_count_error(row: CsvRow, header: list[str]) -> FieldError | None:
+    """What is wrong with a row's shape: bytes that are not UTF-8, or a field count unlike the header's."""
+    if row.undecodable:
+        return FieldError("parse.encoding", None, None, "row is not UTF-8 text (an undecodable byte, e.g. cp1252)")
     if row.field_count == len(header):
         return None
     return FieldError(

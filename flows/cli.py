@@ -224,6 +224,9 @@ def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
     for name, error in sorted((record.get("stale_sources") or {}).items()):
         print(f"trainops: warning: published with stale source {name} (freshness.on_stale: publish): {error}",
               file=sys.stderr)  # fmt: skip
+    for source in record.get("sources", []):
+        for bad in source.get("bad_files", []):
+            print(f"trainops: warning: source {source['source']}: file quarantined whole: {bad}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -123,6 +123,9 @@ Hours = Annotated[float, BeforeValidator(number(0.0, above=True))]
 
 class SourceBase(StrictModel):
     name: Annotated[str, BeforeValidator(_source_name)]
+    # The IANA zone this source writes timestamps without a UTC offset in (e.g. an LMS exporting
+    # local time); unset: such a timestamp is a reject (parse.naive_timestamp), never taken as UTC.
+    assume_timezone: Timezone | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -96,8 +96,9 @@ def release_for_reprocessing(config: Config, sources: list[str] | None = None) -
         }
         current = state.read_state(config.home, source.name)
         known = current.get("files", {})
-        # state keys are paths relative to the source directory; findings name the file's basename
-        forget = sorted(name for name in known if Path(name).name in bad_files)
+        # state keys and findings name a file by its path relative to the source directory (findings
+        # landed by earlier versions: by its basename)
+        forget = sorted(name for name in known if name in bad_files or Path(name).name in bad_files)
         if not forget:
             continue
         remaining = {name: value for name, value in known.items() if name not in forget}

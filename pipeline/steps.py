@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from connectors import landing, registry, schemas, state
 from connectors.base import Connector, ParseContext, SourceError
 from connectors.files import FileBatchUnit
+from connectors.parsing import assume_timezone
 from connectors.state import SourceState
 from connectors.testhooks import pause_point
 from expectations import volume
@@ -46,6 +47,7 @@ class ExtractSummary:
     rows: dict[str, int] = field(default_factory=dict)
     rejects: int = 0
     skipped: list[str] = field(default_factory=list)  # received, nothing landed (e.g. identical files)
+    bad_files: list[str] = field(default_factory=list)  # "path: why", each quarantined whole
     seconds: float = 0.0
 
 
@@ -70,22 +72,24 @@ def extract_source(config: Config, source: Source, connector: Connector[Any, Any
     landing.ensure_schema_files(config.home)
     connector = connector or connector_for(config, source)
     current = adopt_orphan_loads(config, source, connector)
-    for unit, result in connector.extract(current):
-        summary.skipped += unit.notes()
-        if not unit.lands_data:  # only moves the state: no load, the last committed one still covers it
-            current = connector.advance(current, unit, current.committed_load_id or "")
+    with assume_timezone(source.assume_timezone):  # naive timestamps: the source's zone, or rejects
+        for unit, result in connector.extract(current):
+            summary.skipped += unit.notes()
+            if not unit.lands_data:  # only moves the state: no load, the last committed one still covers it
+                current = connector.advance(current, unit, current.committed_load_id or "")
+                state.commit_source_state(config.home, source.name, current)
+                continue
+            load = landing.write_load(config.home, source.name, source.kind, result, unit=unit.to_json())
+            pause_point("landed")  # crash tests: the load is committed, the state is not
+            current = _advanced(connector, current, unit, load.load_id)
             state.commit_source_state(config.home, source.name, current)
-            continue
-        load = landing.write_load(config.home, source.name, source.kind, result, unit=unit.to_json())
-        pause_point("landed")  # crash tests: the load is committed, the state is not
-        current = _advanced(connector, current, unit, load.load_id)
-        state.commit_source_state(config.home, source.name, current)
-        summary.loads.append(load.load_id)
-        if isinstance(unit, FileBatchUnit):
-            summary.files += len(unit.files)
-        summary.rejects += len(result.rejects)
-        for entity, count in load.manifest["entities"].items():
-            summary.rows[entity] = summary.rows.get(entity, 0) + count
+            summary.loads.append(load.load_id)
+            if isinstance(unit, FileBatchUnit):
+                summary.files += len(unit.files)
+                summary.bad_files += [f"{file.name}: {file.unreadable}" for file in unit.files if file.unreadable]
+            summary.rejects += len(result.rejects)
+            for entity, count in load.manifest["entities"].items():
+                summary.rows[entity] = summary.rows.get(entity, 0) + count
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -159,7 +159,13 @@ def _sources(record: dict[str, Any]) -> list[str]:
         lines.append(f"| {source['source']} | {source['kind']} | {source['files']} | {rows} | {source['rejects']} |")
     sources = record.get("sources", [])
     skipped = [f"- {source['source']}: {note}" for source in sources for note in source.get("skipped", [])]
-    return lines + (["", "Received, nothing landed:", "", *skipped] if skipped else [])
+    if skipped:
+        lines += ["", "Received, nothing landed:", "", *skipped]
+    bad = [(source["source"], file) for source in sources for file in source.get("bad_files", [])]
+    if bad:
+        lines += ["", "Files quarantined whole (unreadable; the source's other files landed):", ""]
+        lines += [f"- {name}: {file}" for name, file in bad]
+    return lines
 
 
 def _validation(record: dict[str, Any]) -> list[str]:

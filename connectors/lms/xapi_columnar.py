@@ -599,7 +599,7 @@ _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], d
 
 def _timestamps(values: pa.Array, column: str) -> tuple[pa.Array, np.ndarray]:
     """Timestamp strings → UTC instants, as ``parse_timestamp`` gives them. The usual notations
-    (``YYYY-MM-DDTHH:MM:SS[.f…][Z|±HH[[:]MM]]``, years 1000-9998) are computed here; any other text
+    (``YYYY-MM-DDTHH:MM:SS[.f…](Z|±HH[[:]MM])``, years 1000-9998) are computed here; any other text
     goes through ``parse_timestamp`` itself, once per distinct value."""
     micros, computed = _iso_micros(values)
     instants = pa.array(micros, pa.int64(), mask=~computed).cast(schemas.TS)
@@ -660,7 +660,8 @@ def _iso_micros(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     def is_digit(c: np.ndarray) -> np.ndarray:
         return (c >= 48) & (c <= 57)
 
-    utc = (zone_length == 0) | ((zone_length == 1) & ((zone_char == 90) | (zone_char == 122)))  # none, Z, z
+    # Z or z; a value without an offset goes to parse_timestamp (the source's assume_timezone, or a reject)
+    utc = (zone_length == 1) & ((zone_char == 90) | (zone_char == 122))
     hh_ok = ((zone_char == 43) | (zone_char == 45)) & is_digit(z1) & is_digit(z2)
     hhmm = (zone_length == 5) & is_digit(z3) & is_digit(z4)
     hh_mm = (zone_length == 6) & (z3 == 58) & is_digit(z4) & is_digit(z5)

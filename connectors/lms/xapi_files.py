@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.base import ParseContext, ParseResult, SourceError
+from connectors.csv_reader import line_ends
 from connectors.parsing import (
     FieldError,
     compact_json,
@@ -275,7 +276,12 @@ def _add(result: ParseResult, source_file: str, line: int, stmt: Any, text: str 
 
 
 def _malformed(source_file: str, line: int | None, error: json.JSONDecodeError, text: str) -> Any:
-    where = f"line {error.lineno} column {error.colno}"
+    """A reject for JSON that does not parse: ``line`` is the JSON Lines line it stood on; for a whole
+    document (``line`` None) the line the error is on (the record keeps the whole document)."""
+    if line is None:
+        line, where = error.lineno, f"line {error.lineno} column {error.colno}"
+    else:
+        where = f"column {error.colno}"
     return reject_from(
         FieldError("parse.malformed_json", None, None, f"not valid JSON ({error.msg} at {where})"),
         ENTITY,
@@ -285,14 +291,17 @@ def _malformed(source_file: str, line: int | None, error: json.JSONDecodeError, 
     )
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    number = 0
+def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """A JSON Lines file's lines, each decoded on its own: (number, text, was it UTF-8). A line that
+    is not comes with its bad bytes as U+FFFD, so it alone is rejected and the rest of the file reads."""
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):  # noqa: B007
-                yield number, line
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path.name}: not UTF-8 text after line {number} ({exc.reason})") from None
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(line_ends(handle), start=1):
+                data = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
+                try:
+                    yield number, data.decode("utf-8"), True
+                except UnicodeDecodeError:
+                    yield number, data.decode("utf-8", errors="replace"), False
     except OSError as exc:
         raise SourceError(f"{path.name}: cannot read: {exc.strerror or exc}") from None
 
@@ -334,8 +343,14 @@ class XapiFilesParser:
             if fast is not None:
                 return fast
         result = ParseResult()
-        for number, line in _lines(path):
-            parse_line(result, path.name, number, line)
+        for number, line, utf8 in _lines(path):
+            if utf8:
+                parse_line(result, path.name, number, line)
+                continue
+            error = FieldError(
+                "parse.encoding", None, None, "line is not UTF-8 text (an undecodable byte, e.g. cp1252)"
+            )
+            result.rejects.append(reject_from(error, ENTITY, path.name, number, line.strip()))
         return result
 
     def parse_json(self, path: Path) -> ParseResult:

@@ -192,7 +192,7 @@ class MappedParser:
                     continue
                 key = f"source.{column}" if column in self.mapped.spec.columns else str(column)
                 values[key] = convert.as_text(value)
-        return CsvRow(record.line, values, record.text, len(values), tuple(errors))
+        return CsvRow(record.line, values, record.text, len(values), errors=tuple(errors))
 
     def _value(
         self, name: str, rule: ColumnRule, origins: list[_Origin], data: Any, converted: dict[tuple[str, str], str]

@@ -19,7 +19,7 @@ import jmespath
 
 from connectors.base import SourceError
 from connectors.mapping.model import Mapping
-from connectors.parsing import _LineTap, compact_json
+from connectors.parsing import compact_json
 
 
 @dataclass
@@ -49,6 +49,30 @@ def read_table(path: Path, mapping: Mapping) -> SourceTable:
 
 
 # -- CSV -----------------------------------------------------------------------------------------------
+
+
+class _LineTap:
+    """Feeds a decoded file's lines to ``csv.reader`` while keeping the text and count of what it
+    consumed (a mapped CSV is decoded in its configured encoding as a whole)."""
+
+    def __init__(self, handle: Iterator[str]) -> None:
+        self._handle = handle
+        self._pending: list[str] = []
+        self.lines = 0
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._handle)
+        self._pending.append(line)
+        self.lines += 1
+        return line
+
+    def take(self) -> str:
+        text = "".join(self._pending).rstrip("\r\n")
+        self._pending = []
+        return text
 
 
 def _read_csv(path: Path, mapping: Mapping) -> SourceTable:

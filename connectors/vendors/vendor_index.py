@@ -20,6 +20,8 @@ def _load_vendors(path: Path, mtime_ns: int, size: int) -> dict[str, tuple[str, 
     with CsvFile(path) as csv_file:
         csv_file.require(("vendor_id", "identifiers"))
         for row in csv_file:
+            if row.undecodable:
+                raise SourceError(f"{path}: line {row.line} is not UTF-8 text")
             vendor_id = (row.values.get("vendor_id") or "").strip()
             if not vendor_id:
                 continue

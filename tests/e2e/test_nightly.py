@@ -363,20 +363,32 @@ def test_second_run_without_new_files_publishes_identical_marts(enterprise):
     assert published_checksums(config.marts_db) == before
 
 
-def test_unreadable_source_fails_the_run_and_keeps_published_marts(enterprise):
+def test_an_unreadable_file_is_quarantined_and_the_night_goes_on_unless_its_source_holds(enterprise):
     config = enterprise["config"]
     before = published_checksums(config.marts_db)
-    drops = config.source("hr").path
-    broken = drops / "employees_2099-01-01.csv"
+    broken = config.source("hr").path / "employees_broken.csv"
     broken.write_bytes(b"\xff\xfe\x00garbage that is not a roster\n")
+    holding = config.path.with_name("trainops-hold.yaml")  # beside it: its relative paths still hold
+    holding.write_text(config.path.read_text().replace("kind: hris_csv,", "kind: hris_csv, on_bad_file: hold,"))
     try:
-        with pytest.raises(RunFailed, match="employees_2099-01-01.csv"):
-            nightly_sync(as_of=AS_OF, config_path=str(config.path))
+        with pytest.raises(RunFailed, match=r"'hr': employees_broken.csv: .*\(on_bad_file: hold\)"):
+            nightly_sync(as_of=AS_OF, config_path=str(holding))
+        assert published_checksums(config.marts_db) == before  # held: nothing landed, nothing published
+        runs = sorted((config.home / "runs").glob("*.json"))
+        assert json.loads(runs[-1].read_text())["status"] == "failed"
+
+        record = nightly_sync(as_of=AS_OF, config_path=str(config.path))  # the default: quarantine it
     finally:
         broken.unlink()
-    assert published_checksums(config.marts_db) == before
-    runs = sorted((config.home / "runs").glob("*.json"))
-    assert json.loads(runs[-1].read_text())["status"] == "failed"
+        holding.unlink()
+    assert record["status"] == "success"
+    (hr,) = [source for source in record["sources"] if source["source"] == "hr"]
+    (bad,) = hr["bad_files"]
+    assert hr["files"] == 1 and bad.startswith("employees_broken.csv: header is not UTF-8")
+    listed = {(row["_source_file"], row["_source_line"], row["rule"]) for row in record["quarantine"]["rows"]}
+    assert ("employees_broken.csv", None, "parse.unreadable_file") in listed
+    report = (config.home / "runs" / f"{record['run_id']}.html").read_text()
+    assert "Files quarantined whole" in report and "employees_broken.csv" in report
 
 
 def test_cli_reports_a_bad_config_key_in_one_line(enterprise, tmp_path, capsys):

@@ -159,7 +159,20 @@ def test_bookings_csv(write) -> None:
     assert (reject.source_line, reject.rule, reject.column_name) == (4, "parse.missing_required", "status")
 
 
-def test_csv_kind_not_utf8_is_a_source_error(write) -> None:
-    path = write("bookings.csv", "session_id,learner_ref,status\nS1,jos\xe9@x.com,booked\n", encoding="latin-1")
-    with pytest.raises(SourceError, match="bookings.csv: not UTF-8"):
+def test_one_cp1252_byte_quarantines_its_row_at_its_line(tmp_path) -> None:
+    lines = ["session_id,learner_ref,status,booked_at,updated_at"]
+    lines += [f"S{n},learner{n}@x.com,booked,2024-03-01T08:00:00Z,2024-03-01T08:00:00Z" for n in range(80)]
+    lines[61] = lines[61].replace("learner", "Jos\u00e9 \u201cJo\u201d ")  # line 62, saved by Excel as cp1252
+    path = tmp_path / "bookings.csv"
+    path.write_bytes(b"".join(line.encode("cp1252" if n == 61 else "utf-8") + b"\n" for n, line in enumerate(lines)))
+    result = BookingsCsvParser().parse(path, CTX)
+    (reject,) = result.rejects
+    assert (reject.source_file, reject.source_line, reject.rule) == ("bookings.csv", 62, "parse.encoding")
+    assert "\ufffd" in (reject.record or "")  # the row as it stood, its bad bytes shown
+    assert len(result.records["lms.booking"]) == 79
+
+
+def test_csv_header_not_utf8_is_a_source_error_naming_the_line(write) -> None:
+    path = write("bookings.csv", "session_id,learner\xe9,status\nS1,jo@x.com,booked\n", encoding="latin-1")
+    with pytest.raises(SourceError, match="bookings.csv: header is not UTF-8 text \\(line 1: byte 0xe9"):
         BookingsCsvParser().parse(path, CTX)

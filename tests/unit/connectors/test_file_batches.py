@@ -48,7 +48,8 @@ def test_batches_of_whole_files_bounded_by_bytes(tmp_path: Path, monkeypatch: py
 def test_dict_records_are_counted_by_their_estimated_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     header = "session_id,learner_ref,status,booked_at,updated_at\n"
     for day in range(1, 4):
-        rows = "".join(f"S{day},p{n}@x.example,booked,2026-01-0{day},2026-01-0{day}\n" for n in range(10))
+        stamp = f"2026-01-0{day}T09:00:00Z"
+        rows = "".join(f"S{day},p{n}@x.example,booked,{stamp},{stamp}\n" for n in range(10))
         (tmp_path / f"bookings_2026-01-0{day}.csv").write_text(header + rows)
     monkeypatch.setattr(files, "BATCH_BYTES", 15 * files.DICT_RECORD_BYTES)
     connector = drop("bookings", "bookings_csv", tmp_path)

@@ -12,6 +12,7 @@ from connectors.parsing import (
     CsvFile,
     CsvSpec,
     FieldError,
+    assume_timezone,
     parse_bool,
     parse_date,
     parse_decimal,
@@ -34,8 +35,6 @@ from connectors.parsing import (
         ("2024-05-01T09:30:00.123456+00:00", datetime(2024, 5, 1, 9, 30, 0, 123456, tzinfo=UTC)),
         ("2024-05-01T09:30:00.123456789Z", datetime(2024, 5, 1, 9, 30, 0, 123456, tzinfo=UTC)),
         ("2024-05-01T00:30:00+01:00", datetime(2024, 4, 30, 23, 30, tzinfo=UTC)),  # crosses midnight
-        ("2024-05-01T09:30", datetime(2024, 5, 1, 9, 30, tzinfo=UTC)),  # no offset: UTC
-        ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),
     ],
 )
 def test_timestamps_normalise_to_utc(text: str, expected: datetime) -> None:
@@ -44,7 +43,28 @@ def test_timestamps_normalise_to_utc(text: str, expected: datetime) -> None:
     assert value.utcoffset().total_seconds() == 0
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2024-13-01T00:00:00Z", "2024-05-01T25:00:00Z", "01/05/2024 09:30"])
+def test_naive_timestamps_are_rejected_unless_the_source_names_a_zone() -> None:
+    for text in ("2026-03-29T23:30:00", "2026-03-29"):
+        with pytest.raises(FieldError) as info:
+            parse_timestamp(text, "occurred_at")
+        assert (info.value.rule, info.value.column, info.value.value) == ("parse.naive_timestamp", "occurred_at", text)
+        assert "assume_timezone" in info.value.message
+    with assume_timezone("Europe/Berlin"):  # summer time began that morning: +02:00
+        assert parse_timestamp("2026-03-29T23:30:00") == datetime(2026, 3, 29, 21, 30, tzinfo=UTC)
+        assert parse_timestamp("2026-01-15") == datetime(2026, 1, 14, 23, 0, tzinfo=UTC)
+        assert parse_timestamp("2026-03-29T23:30:00Z") == datetime(2026, 3, 29, 23, 30, tzinfo=UTC)  # an offset wins
+    with assume_timezone("UTC"):
+        assert parse_timestamp("2024-05-01T09:30") == datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yesterday", "2024-13-01T00:00:00Z", "2024-05-01T25:00:00Z", "01/05/2024 09:30",
+        "9999-12-31T23:59:59-05:00", "0001-01-01T00:30:00+01:00", "2024-05-01T09:30:00+24:00",
+        "2024-05-01T09:30:00+05:61",
+    ],
+)  # fmt: skip
 def test_bad_timestamps_raise_field_error(text: str) -> None:
     with pytest.raises(FieldError) as info:
         parse_timestamp(text, "occurred_at")
@@ -106,9 +126,11 @@ def test_csv_reader_source_errors(write) -> None:
         CsvFile(write("empty.csv", "")).__enter__()
     with pytest.raises(SourceError, match="dup.csv: duplicate header columns: a"):
         CsvFile(write("dup.csv", "a,A\n1,2\n")).__enter__()
-    latin = write("latin.csv", "a,b\n1,café\n", encoding="latin-1")
-    with pytest.raises(SourceError, match="latin.csv: not UTF-8"), CsvFile(latin) as csv_file:
-        list(csv_file)
+    latin = write("latin.csv", "a,b\n1,café\n2,ok\n", encoding="latin-1")
+    with CsvFile(latin) as csv_file:  # a row that is not UTF-8 is marked, the others read on
+        assert [(row.line, row.undecodable) for row in csv_file] == [(2, True), (3, False)]
+    with pytest.raises(SourceError, match=r"latin.csv: header is not UTF-8 text \(line 1"):
+        CsvFile(write("latin.csv", "a,café\n1,2\n", encoding="latin-1")).__enter__()
 
 
 SPEC = CsvSpec(
@@ -162,3 +184,13 @@ def test_typed_csv_header_missing_required_columns(write) -> None:
     with pytest.raises(SourceError) as info:
         parse_typed_csv(path, SPEC)
     assert str(info.value).startswith("b.csv: header lacks required column(s) learner_ref, status")
+
+
+def test_csv_line_ends_of_every_platform_with_a_bad_byte(tmp_path) -> None:
+    """Lines are decoded one by one whatever ends them (\\n, \\r\\n, a lone \\r): rows keep their lines."""
+    for end in (b"\n", b"\r\n", b"\r"):
+        path = tmp_path / "ends.csv"
+        path.write_bytes(end.join([b"id,note", b'1,"two' + end + b'lines"', b"2,caf\xe9", b"3,ok"]) + end)
+        with CsvFile(path) as csv_file:
+            rows = [(row.line, row.values["note"], row.undecodable) for row in csv_file]
+        assert rows == [(2, f"two{end.decode()}lines", False), (4, "caf\ufffd", True), (5, "ok", False)], end

@@ -20,9 +20,10 @@ import pyarrow as pa
 import pytest
 
 from connectors import landing
-from connectors.base import ParseContext, ParseResult, SourceError
+from connectors.base import ParseContext, ParseResult
 from connectors.lms import xapi_columnar, xapi_files
 from connectors.lms.xapi_files import XapiFilesParser
+from connectors.parsing import assume_timezone
 
 CTX = ParseContext()
 ENTITY = "lms.learning_record"
@@ -237,7 +238,8 @@ def test_edge_cases_fast_equals_slow(tmp_path: Path) -> None:
 
 
 def test_ordinary_statements_never_reach_the_per_record_path(tmp_path: Path) -> None:
-    lines = [line(id=f"s-{n}", timestamp=TIMESTAMPS[n % 14]) for n in range(500)]
+    ordinary = [ts for n, ts in enumerate(TIMESTAMPS[:14]) if n not in (7, 9, 10)]  # naive ones are rejects
+    lines = [line(id=f"s-{n}", timestamp=ordinary[n % len(ordinary)]) for n in range(500)]
     fast, slow, handed = parse_both(write_lines(tmp_path / "plain.jsonl", lines))
     assert handed == 0
     assert all(isinstance(part, pa.Table) for part in fast.parts(ENTITY))
@@ -271,30 +273,46 @@ def test_small_blocks_and_failing_parts(tmp_path: Path, monkeypatch: pytest.Monk
     assert_same(fast, slow)
 
 
-def test_not_utf8_is_the_same_source_error(tmp_path: Path) -> None:
+def test_a_line_not_utf8_is_the_same_reject_at_its_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.jsonl"
-    path.write_bytes((line(id="a") + "\n").encode() + '{"id": "caf\xe9"}\n'.encode("latin-1"))
-    errors = []
-    for columnar in (True, False):
-        with pytest.raises(SourceError) as info:
-            XapiFilesParser(columnar=columnar).parse(path, CTX)
-        errors.append(str(info.value))
-    assert errors[0] == errors[1] and "not UTF-8" in errors[0]
+    path.write_bytes(
+        (line(id="a") + "\n").encode() + '{"id": "caf\xe9"}\n'.encode("latin-1") + (line(id="b") + "\n").encode()
+    )
+    fast, slow, _ = parse_both(path)
+    assert_same(fast, slow)
+    (reject,) = slow.rejects
+    assert (reject.source_file, reject.source_line, reject.rule) == ("latin1.jsonl", 2, "parse.encoding")
+    assert [r["record_id"] for r in slow.records[ENTITY]] == ["a", "b"]
 
 
 def test_errors_the_per_record_path_raises_are_raised_the_same(tmp_path: Path) -> None:
     """Values that make the per-record path raise (not reject) still do, on both paths."""
-    for name, bad in [
-        ("overflow", line(id="o", timestamp="9999-12-31T23:59:59-01:00")),
-        ("ipv6", line(id="i", object={"id": "http://[bad/courses/x"})),
-    ]:
-        path = write_lines(tmp_path / f"{name}.jsonl", [line(id="ok"), bad])
-        raised = []
-        for columnar in (True, False):
-            with pytest.raises(Exception) as info:  # noqa: PT011 - whatever the per-record path raises
-                XapiFilesParser(columnar=columnar).parse(path, CTX)
-            raised.append((type(info.value), str(info.value)))
-        assert raised[0] == raised[1], name
+    path = write_lines(tmp_path / "ipv6.jsonl", [line(id="ok"), line(id="i", object={"id": "http://[bad/courses/x"})])
+    raised = []
+    for columnar in (True, False):
+        with pytest.raises(Exception) as info:  # noqa: PT011 - whatever the per-record path raises
+            XapiFilesParser(columnar=columnar).parse(path, CTX)
+        raised.append((type(info.value), str(info.value)))
+    assert raised[0] == raised[1]
+
+
+def test_out_of_range_instants_are_rejects_on_both_paths(tmp_path: Path) -> None:
+    """9999-12-31T23:59:59-01:00 is past year 9999 in UTC: a reject with file, line and rule, not an error."""
+    late = line(id="o", timestamp="9999-12-31T23:59:59-01:00")
+    path = write_lines(tmp_path / "overflow.jsonl", [line(id="ok"), late])
+    fast, slow, _ = parse_both(path)
+    assert_same(fast, slow)
+    (reject,) = slow.rejects
+    assert (reject.source_file, reject.source_line, reject.rule) == ("overflow.jsonl", 2, "parse.invalid_timestamp")
+
+
+def test_naive_timestamps_in_an_assumed_zone_fast_equals_slow(tmp_path: Path) -> None:
+    with assume_timezone("America/New_York"):
+        fast, slow, _ = parse_both(write_lines(tmp_path / "edge.jsonl", edge_lines()))
+    assert_same(fast, slow)
+    assert not [r for r in slow.rejects if r.rule == "parse.naive_timestamp"]
+    fast, slow, _ = parse_both(write_lines(tmp_path / "edge.jsonl", edge_lines()))
+    assert [r for r in slow.rejects if r.rule == "parse.naive_timestamp"]
 
 
 def test_samples_as_json_lines(tmp_path: Path, samples: Path) -> None:
