@@ -52,12 +52,23 @@ def _excel_serial(value: object, field: str, rule: str) -> datetime:
 def _first_match(text: str, formats: tuple[str, ...]) -> datetime | None:
     """``text`` read by the first of ``formats`` that fits, or None. Cached: an export repeats the
     same dates thousands of times, and ``strptime`` is most of a mapped file's reading time."""
+    fit = _LAST_FIT.get(formats)  # a file writes all its dates one way: try that way first
+    if fit is not None:
+        try:
+            return datetime.strptime(text, fit)
+        except ValueError:
+            pass
     for fmt in formats:
         try:
-            return datetime.strptime(text, fmt)
+            moment = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        _LAST_FIT[formats] = fmt
+        return moment
     return None
+
+
+_LAST_FIT: dict[tuple[str, ...], str] = {}  # formats -> the one that read the last value
 
 
 def _strptime(text: str, formats: tuple[str, ...], field: str, rule: str, what: str) -> datetime:
