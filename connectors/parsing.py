@@ -227,7 +227,7 @@ class _LineTap:
         return self
 
     def __next__(self) -> str:
-        line = next(self._handle)
+        line: str = next(self._handle)
         self._pending.append(line)
         self.lines += 1
         return line
