@@ -27,7 +27,7 @@ POINTS = ("extract", "landed", "dbt-build", "publish")
 
 
 def pause_point(
-    point: str, *, child: subprocess.Popen[bytes] | None = None, ready: Callable[[], bool] | None = None
+    point: str, *, child: subprocess.Popen[str] | None = None, ready: Callable[[], bool] | None = None
 ) -> None:
     """Wait here forever if the test hook asks for ``point`` (see the module docstring)."""
     if os.environ.get(PAUSE_AT) != point:

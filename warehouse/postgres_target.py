@@ -131,7 +131,7 @@ def _copy_rows(con: psycopg.Connection, entity: str, columns: list[str], rows: I
 def _csv_column(field: pa.Field) -> str:
     """A column as DuckDB writes it to CSV for Postgres' COPY: lists as array literals
     (``{"a","b"}``, quotes and backslashes escaped), everything else in DuckDB's own text form."""
-    name = '"' + field.name.replace('"', '""') + '"'
+    name: str = '"' + field.name.replace('"', '""') + '"'
     if not pa.types.is_list(field.type):
         return name
     item = """case when item is null then 'NULL'
@@ -160,7 +160,8 @@ def _copy_parquet(con: psycopg.Connection, entity: str, path: Path, scratch: Pat
                 copy.write(chunk)
     finally:
         csv_file.unlink(missing_ok=True)
-    return file.metadata.num_rows
+    rows: int = file.metadata.num_rows
+    return rows
 
 
 def _replace_file(
