@@ -117,13 +117,13 @@ def published_report(config: Config) -> dict[str, Any] | None:
     import duckdb
 
     with duckdb.connect(str(config.marts_db), read_only=True) as con:
-        marts = con.execute("select count(*) from information_schema.tables where table_schema = 'main'").fetchone()
+        counted = con.execute("select count(*) from information_schema.tables where table_schema = 'main'").fetchone()
     return {
         "marts_db": str(config.marts_db),
         "version": version.name if version else None,
         "run_id": version.stem.removeprefix("marts-") if version else None,
         "published_at": datetime.fromtimestamp(current.st_mtime, UTC).isoformat(),
-        "marts": marts[0] if marts else 0,
+        "marts": counted[0] if counted else 0,
     }
 
 
