@@ -8,11 +8,12 @@ export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export GX_ANALYTICS_ENABLED=false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90
 
-.PHONY: help install demo run test test-unit test-postgres test-spark lint format docs docs-serve bench clean
+.PHONY: help install demo run ci typecheck imports dbt-parse test test-unit test-postgres test-spark lint format docs docs-serve bench clean
 
 help:
 	@echo "make demo   generate a demo enterprise and run the nightly job on it (DuckDB)"
-	@echo "make test   run the whole test suite"
+	@echo "make ci     lint + format check + mypy + import rules + dbt parse + the test suite (what CI runs)"
+	@echo "make test   run the whole test suite only (PYTEST_ARGS to narrow it)"
 	@echo "make test-postgres   the marts built on DuckDB and on Postgres must be equal"
 	@echo "make lint   ruff + dbt parse"
 	@echo "make docs   dbt docs (column types and descriptions) of the newest build; make docs-serve to browse"
@@ -30,8 +31,25 @@ demo: install
 run: install
 	$(UV) run trainops run
 
+# What CI runs (.ci/run) and the pre-commit hooks mirror: style, types, the layers' import rules,
+# a dbt parse, then the suite (which includes the dbt layer rules and the code-size limits).
+# PYTEST_ARGS narrows the suite, e.g. `make ci PYTEST_ARGS=tests/unit`.
+PYTEST_ARGS ?=
+ci: lint typecheck imports dbt-parse
+	$(UV) run pytest $(PYTEST_ARGS)
+
+typecheck: install
+	$(UV) run mypy
+
+imports: install
+	$(UV) run lint-imports
+
+# offline: the project's own profiles, a throwaway target path, no database opened
+dbt-parse: install
+	cd dbt && TRAINOPS_BUILD_DB=$(CURDIR)/dbt/target/parse.duckdb $(UV) run dbt parse --profiles-dir . --quiet
+
 test: install
-	$(UV) run pytest
+	$(UV) run pytest $(PYTEST_ARGS)
 
 test-unit: install
 	$(UV) run pytest tests/unit

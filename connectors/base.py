@@ -6,7 +6,7 @@ writes the warehouse or the landing zone itself: ``connectors/landing.py`` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -78,7 +78,7 @@ class ParseResult:
         parts = self._parts.setdefault(entity, [])
         if not parts or not isinstance(parts[-1], list):
             parts.append([])
-        parts[-1].append(record)  # type: ignore[union-attr]
+        parts[-1].append(record)
 
     def add_table(self, entity: str, table: pa.Table) -> None:
         if table.num_rows:
@@ -102,7 +102,7 @@ class ParseResult:
                     rows.extend(part if isinstance(part, list) else part.to_pylist())
                 self._parts[entity] = parts = [rows]
             if parts[0]:
-                out[entity] = parts[0]  # type: ignore[assignment]
+                out[entity] = parts[0]
         return out
 
     def extend(self, other: ParseResult) -> None:
@@ -219,11 +219,16 @@ class Connector(Protocol[S, U]):
     """
 
     name: str
-    kind: str
     streams: tuple[StreamSpec, ...]
-    state_type: type[S]
 
-    def read_unit(self, data: Mapping[str, Any]) -> U: ...
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def state_type(self) -> type[S]: ...
+
+    @property
+    def read_unit(self) -> Callable[[Mapping[str, Any]], U]: ...  # a static method in practice
 
     def extract(self, state: S) -> Iterator[tuple[U, ParseResult]]: ...
 

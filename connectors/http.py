@@ -108,7 +108,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, jitter: float) -> float:
         """Exponential backoff with "equal jitter": half fixed, half random (``jitter`` in [0, 1))."""
-        ceiling = min(self.backoff_max, self.backoff * 2 ** (attempt - 1))
+        ceiling = min(self.backoff_max, self.backoff * 2.0 ** (attempt - 1))
         return ceiling / 2 + ceiling / 2 * jitter
 
 

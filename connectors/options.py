@@ -91,7 +91,7 @@ def whole_number(minimum: int = 0) -> Callable[[Any], int]:
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise invalid(f"expected a whole number ≥ {minimum}, got {shown(value)}")
-        return value
+        return int(value)
 
     return check
 

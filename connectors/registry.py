@@ -9,7 +9,7 @@ imported, so a connector that cannot be imported fails loudly with its own error
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,14 +74,23 @@ PARSERS: dict[str, FileParser] = {name: kind.parser for name, kind in FILE_KINDS
 class ApiConnector(Connector[Any, Any], Protocol):
     """An API kind's connector class: built from its options model's validated instance."""
 
-    options_type: ClassVar[type[HttpOptions]]
+    kind: str
+    read_unit: Callable[..., Any]  # the class's own unit model from a manifest's `unit`
+    # each class has its own SourceState and HttpOptions models; a class variable is invariant
+    # under mypy, so the members say `type[Any]` and the accessors below give the common base
+    state_type: ClassVar[type[Any]]
+    options_type: ClassVar[type[Any]]
 
     def __init__(self, name: str, options: Any, *, env: Mapping[str, str] = ...) -> None: ...
 
 
-API_CONNECTORS: dict[str, type[ApiConnector]] = {
-    cls.kind: cls for cls in (XapiLrsConnector, BambooHrConnector, WorkdayRaasConnector, MergeHrisConnector)
-}
+_API_CLASSES: tuple[type[ApiConnector], ...] = (
+    XapiLrsConnector,
+    BambooHrConnector,
+    WorkdayRaasConnector,
+    MergeHrisConnector,
+)
+API_CONNECTORS: dict[str, type[ApiConnector]] = {cls.kind: cls for cls in _API_CLASSES}
 
 
 def known_kinds() -> str:

@@ -38,7 +38,8 @@ def read_state(home: Path, source: str) -> dict[str, Any]:
     path = state_path(home, source)
     if not path.exists():
         return {}
-    return json.loads(path.read_text())
+    state: dict[str, Any] = json.loads(path.read_text())
+    return state
 
 
 def commit_state(home: Path, source: str, state: dict[str, Any]) -> None:

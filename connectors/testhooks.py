@@ -28,7 +28,9 @@ PAUSE_FILE = "TRAINOPS_TEST_PAUSE_FILE"
 POINTS = ("extract", "landed", "dbt-build", "publish")
 
 
-def pause_point(point: str, *, child: subprocess.Popen | None = None, ready: Callable[[], bool] | None = None) -> None:
+def pause_point(
+    point: str, *, child: subprocess.Popen[str] | None = None, ready: Callable[[], bool] | None = None
+) -> None:
     """Wait here forever if the test hook asks for ``point`` (see the module docstring)."""
     if os.environ.get(PAUSE_AT) != point:
         return

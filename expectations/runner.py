@@ -296,7 +296,7 @@ def _frame(chunk: pa.Table, plan: _Plan) -> pd.DataFrame:
         columns.append(column)
     string = pd.StringDtype("pyarrow")
     mapping = {pa.string(): string, pa.large_string(): string}
-    frame = pa.table(columns, names=chunk.column_names).to_pandas(types_mapper=mapping.get)
+    frame: pd.DataFrame = pa.table(columns, names=chunk.column_names).to_pandas(types_mapper=mapping.get)
     frame = frame.set_index("_row")
     for derived in plan.derived:
         frame[derived.name] = derived.compute(frame)

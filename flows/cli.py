@@ -484,7 +484,7 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "run": cmd_run,
     "parse": cmd_parse,

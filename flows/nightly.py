@@ -18,13 +18,14 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from uuid import UUID
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import MarkdownArtifact
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext
+from prefect.flows import FlowStateHook
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from connectors.base import SourceError
@@ -194,7 +195,16 @@ def finish_run(flow: Any, flow_run: FlowRun, state: State) -> None:
         _complete(run, flow_run.id)
 
 
-RUN_HOOKS: dict[str, list[Any]] = {
+class RunHooks(TypedDict):
+    """The state hooks every trainops flow passes to ``@flow``."""
+
+    on_completion: list[FlowStateHook[..., Any]]
+    on_failure: list[FlowStateHook[..., Any]]
+    on_crashed: list[FlowStateHook[..., Any]]
+    on_cancellation: list[FlowStateHook[..., Any]]
+
+
+RUN_HOOKS: RunHooks = {
     "on_completion": [finish_run],
     "on_failure": [finish_run],
     "on_crashed": [finish_run],
@@ -237,7 +247,8 @@ def _artifact(record: dict[str, Any], flow_run_id: UUID | None) -> None:
 # -- the flows -------------------------------------------------------------------------------------
 
 
-@flow(name="nightly-sync", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True, **RUN_HOOKS)
+# Prefect types task_runner as TaskRunner[PrefectFuture[Any]], which its own (invariant) thread pool is not
+@flow(name="nightly-sync", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True, **RUN_HOOKS)  # type: ignore[arg-type]
 def nightly_sync(
     as_of: date | None = None,
     config_path: str | None = None,

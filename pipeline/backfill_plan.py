@@ -100,7 +100,7 @@ def plan_backfill(
     spans = windows(start, end, chunk_days)
     chunks = []
     for source in selected:
-        mode, by_window = _mode(config, source), {i: [] for i in range(len(spans))}
+        mode, by_window = _mode(config, source), {i: list[str]() for i in range(len(spans))}
         files_by_window: dict[int, list[str]] = {i: [] for i in range(len(spans))}
         if mode == "files":
             connector = steps.connector_for(config, source)

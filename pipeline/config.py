@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypeAlias, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeAlias, Union, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -75,7 +75,8 @@ class ConfigError(Exception):
 
 
 def _env(info: ValidationInfo) -> Mapping[str, str]:
-    return (info.context or {}).get("env", os.environ)
+    env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
+    return env
 
 
 def _config_path(value: Any, info: ValidationInfo) -> Path:
@@ -175,9 +176,10 @@ class ApiSource(SourceBase):
 def _api_source_model(kind: str) -> type[ApiSource]:
     options = registry.api_connector(kind).options_type
     name = options.__name__.removesuffix("Options") + "Source"
-    model = create_model(name, __base__=(ApiSource, options), __module__=__name__, kind=(Literal[kind], ...))
+    kind_type: Any = Literal[kind]  # a Literal built at run time: a value to mypy, not a type
+    model = create_model(name, __base__=(ApiSource, options), __module__=__name__, kind=(kind_type, ...))
     globals()[name] = model  # importable by name, so a source pickles (Dask workers)
-    return model
+    return cast(type[ApiSource], model)
 
 
 SOURCE_MODELS: dict[str, type[SourceBase]] = {
@@ -185,7 +187,10 @@ SOURCE_MODELS: dict[str, type[SourceBase]] = {
     **{kind: _api_source_model(kind) for kind in registry.API_CONNECTORS},
 }
 Source: TypeAlias = FileSource | ApiSource
-_AnySource = Annotated[Union[tuple(dict.fromkeys(SOURCE_MODELS.values()))], Field(discriminator="kind")]  # noqa: UP007
+if TYPE_CHECKING:  # to the type checker a source is one of the two bases; pydantic gets every kind's model
+    _AnySource: TypeAlias = Source
+else:
+    _AnySource = Annotated[Union[tuple(dict.fromkeys(SOURCE_MODELS.values()))], Field(discriminator="kind")]  # noqa: UP007
 
 
 # -- operations ----------------------------------------------------------------------------------------
@@ -208,7 +213,7 @@ class Extraction:
     @classmethod
     def _keys(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
-            check_keys(cls.__pydantic_fields__, data)
+            check_keys(cls.__pydantic_fields__, data)  # type: ignore[attr-defined]  # set by pydantic's dataclass
             address = data.get("dask_address")
             if data.get("task_runner") == "dask" and "workers" in data and _is_address(address):
                 raise invalid("not with dask_address (the cluster's own workers run the extraction)", field="workers")

@@ -123,7 +123,7 @@ def run_lock(
 # -- after a crash ---------------------------------------------------------------------------------
 
 
-def recover(config: Config, on_crashed: Callable[[dict[str, Any]], None] | None = None) -> list[str]:
+def recover(config: Config, on_crashed: Callable[[dict[str, Any]], object] | None = None) -> list[str]:
     """Clean up what a run killed half way (SIGKILL, power loss, OOM) left behind; call under the lock.
 
     Half-written loads (``.tmp-``), staged publishes and exports, temporary state/quarantine files,

@@ -147,10 +147,10 @@ def vega_bundle(cache_dir: Path) -> str:
     from altair.utils._importers import vl_version_for_vl_convert
 
     version = vl_version_for_vl_convert()
-    cached = cache_dir / f".vega-bundle-{vl_convert.__version__}-{version}.js"
+    cached = cache_dir / f".vega-bundle-{vl_convert.__version__}-{version}.js"  # type: ignore[attr-defined]
     if cached.exists():
         return cached.read_text(encoding="utf-8")
-    bundle = vl_convert.javascript_bundle(vl_version=version).replace("</script", "<\\/script")
+    bundle = vl_convert.javascript_bundle(vl_version=version).replace("</script", "<\\/script")  # type: ignore[call-arg]
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(bundle, encoding="utf-8")

@@ -47,7 +47,9 @@ def _finish(chart: alt.TopLevelMixin, text: ChartText) -> dict[str, Any]:
     return spec
 
 
-def percent_lines(rows: Rows, x: str, series: str, text: ChartText, x_title: str, x_type: str = "T") -> dict | None:
+def percent_lines(
+    rows: Rows, x: str, series: str, text: ChartText, x_title: str, x_type: str = "T"
+) -> dict[str, Any] | None:
     """Rates (fractions 0..1) over time, one line per series, shown as %."""
     if not rows:
         return None
@@ -67,7 +69,7 @@ def percent_lines(rows: Rows, x: str, series: str, text: ChartText, x_title: str
     return _finish(chart.properties(width=WIDTH, height=HEIGHT, title=_title(text)), text)
 
 
-def percent_lines_with_selector(rows: Rows, x: str, key: str, text: ChartText, label: str) -> dict | None:
+def percent_lines_with_selector(rows: Rows, x: str, key: str, text: ChartText, label: str) -> dict[str, Any] | None:
     """Rates over time for one member at a time (a drop-down of ``key``), e.g. one manager's team."""
     if not rows:
         return None
@@ -87,7 +89,7 @@ def percent_lines_with_selector(rows: Rows, x: str, key: str, text: ChartText, l
     return _finish(chart.properties(width=WIDTH, height=HEIGHT, title=_title(text)), text)
 
 
-def stacked_bars(rows: Rows, category: str, series: str, text: ChartText, order: list[str]) -> dict | None:
+def stacked_bars(rows: Rows, category: str, series: str, text: ChartText, order: list[str]) -> dict[str, Any] | None:
     """Counts per category, stacked by series (horizontal bars; long names stay readable)."""
     if not rows:
         return None
@@ -105,7 +107,9 @@ def stacked_bars(rows: Rows, category: str, series: str, text: ChartText, order:
     return _finish(chart.properties(width=WIDTH - 120, height=HEIGHT, title=_title(text)), text)
 
 
-def grouped_bars(rows: Rows, category: str, series: str, text: ChartText, percent: bool = True) -> dict | None:
+def grouped_bars(
+    rows: Rows, category: str, series: str, text: ChartText, percent: bool = True
+) -> dict[str, Any] | None:
     """Values per category, one bar per series side by side."""
     if not rows:
         return None
@@ -128,7 +132,7 @@ def grouped_bars(rows: Rows, category: str, series: str, text: ChartText, percen
     return _finish(chart.properties(width=WIDTH, height=HEIGHT, title=_title(text)), text)
 
 
-def bars(rows: Rows, category: str, text: ChartText, horizontal: bool = True) -> dict | None:
+def bars(rows: Rows, category: str, text: ChartText, horizontal: bool = True) -> dict[str, Any] | None:
     """One bar per category (counts)."""
     if not rows:
         return None
@@ -143,7 +147,7 @@ def bars(rows: Rows, category: str, text: ChartText, horizontal: bool = True) ->
     return _finish(chart.properties(width=WIDTH - 120, height=HEIGHT, title=_title(text)), text)
 
 
-def amount_lines_by_vendor(rows: Rows, text: ChartText) -> dict | None:
+def amount_lines_by_vendor(rows: Rows, text: ChartText) -> dict[str, Any] | None:
     """Billed vs expected per month, one panel per vendor (one currency per chart)."""
     if not rows:
         return None
@@ -166,7 +170,7 @@ def amount_lines_by_vendor(rows: Rows, text: ChartText) -> dict | None:
     return _finish(chart.properties(title=_title(text)), text)
 
 
-def signed_bars_by_month(rows: Rows, series: str, text: ChartText) -> dict | None:
+def signed_bars_by_month(rows: Rows, series: str, text: ChartText) -> dict[str, Any] | None:
     """Signed amounts per month (e.g. variance), one bar per series side by side."""
     if not rows:
         return None
@@ -188,7 +192,7 @@ def signed_bars_by_month(rows: Rows, series: str, text: ChartText) -> dict | Non
     return _finish(chart.properties(width=WIDTH, height=HEIGHT, title=_title(text)), text)
 
 
-def count_lines(rows: Rows, x: str, series: str, text: ChartText, x_title: str) -> dict | None:
+def count_lines(rows: Rows, x: str, series: str, text: ChartText, x_title: str) -> dict[str, Any] | None:
     """Counts over time (or over runs), one line per series."""
     if not rows:
         return None

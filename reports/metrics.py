@@ -121,7 +121,7 @@ class PublishedMetrics:
             manifest = parse_manifest_from_dbt_generated_manifest(published_manifest(semantic_manifest, engine))
         except Exception as exc:  # a manifest of another dbt / MetricFlow version
             raise MetricsError(f"cannot read the semantic manifest {semantic_manifest}: {exc}") from None
-        self._engine = MetricFlowEngine(SemanticManifestLookup(manifest), _CompileOnlyClient(engine))  # type: ignore[arg-type]
+        self._engine = MetricFlowEngine(SemanticManifestLookup(manifest), _CompileOnlyClient(engine))
         self._fetch = marts_fetch(marts)
         self.metric_names = {metric.name for metric in manifest.metrics}
 

@@ -161,7 +161,8 @@ def _copy_parquet(con: psycopg.Connection, entity: str, path: Path, scratch: Pat
                 copy.write(chunk)
     finally:
         csv_file.unlink(missing_ok=True)
-    return file.metadata.num_rows
+    rows: int = file.metadata.num_rows
+    return rows
 
 
 def _replace_file(

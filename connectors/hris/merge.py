@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, cast
 
 from connectors.base import ParseResult
 from connectors.hris.common import (
@@ -227,7 +227,7 @@ class MergeHrisConnector:
         refresh = timedelta(days=self.options.full_refresh_days)
         due_full = last_full is None or (refresh.days > 0 and now.date() - last_full >= refresh)
         if self.options.incremental and state.watermark and not due_full:
-            since = hris_timestamp(state.watermark) - timedelta(seconds=self.options.lookback)  # type: ignore[operator]
+            since = cast(datetime, hris_timestamp(state.watermark)) - timedelta(seconds=self.options.lookback)
             return Plan("incremental", since.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), now.isoformat())
         return Plan("full", None, now.isoformat())
 

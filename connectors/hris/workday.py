@@ -130,6 +130,7 @@ def record_from_report_entry(
         values["employment_type"] = "_".join(values["employment_type"].lower().replace("-", " ").split())
 
     status_text = values["status"]
+    status: str | None
     if terminated_by_date(termination, hire, snapshot_date):
         status = "terminated"
     elif status_text is not None:

@@ -74,8 +74,8 @@ def once(
     `einvoice.duplicate_element` error naming the path, the values and the line."""
     for path, column in paths.items():
         groups: dict[str | None, list[ET.Element]] = {}
-        for found in element.findall(path, NS):
-            groups.setdefault(per(found) if per else None, []).append(found)
+        for each in element.findall(path, NS):
+            groups.setdefault(per(each) if per else None, []).append(each)
         for key, found in groups.items():
             values = [text_of(each) or "" for each in found]
             if len(found) > 1 and (path not in agree or len(set(values)) > 1):

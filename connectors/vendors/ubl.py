@@ -58,7 +58,9 @@ CREDIT_NOTE_CODES = {"381"}
 # --- mapping (pure) -------------------------------------------------------------------------------------
 
 
-def _typed(element: ET.Element, fields: dict[str, tuple[tuple[str, ...], str]]) -> tuple[dict, list[FieldError]]:
+def _typed(
+    element: ET.Element, fields: dict[str, tuple[tuple[str, ...], str]]
+) -> tuple[dict[str, Any], list[FieldError]]:
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
     for column, (paths, kind) in fields.items():

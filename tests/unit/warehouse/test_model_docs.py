@@ -4,32 +4,13 @@ the warehouse as comments and ``make docs`` shows)."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
 
 from warehouse.dbt import DBT_PROJECT_DIR
 
 REPO = DBT_PROJECT_DIR.parent
 OUTSIDE = re.compile(r"\.\./|DESIGN\b|/work/|shared/samples|§")
 DOC_PATH = re.compile(r"\b((?:docs/)?[\w./-]+\.md)\b")
-
-
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory) -> dict:
-    target = tmp_path_factory.mktemp("dbt-parse")
-    env = {"TRAINOPS_BUILD_DB": str(target / "parse.duckdb"), "DO_NOT_TRACK": "1", "PATH": "/usr/bin:/bin"}
-    process = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target)],
-        capture_output=True, text=True, env=env,
-    )  # fmt: skip
-    assert process.returncode == 0, process.stdout[-2000:]
-    return json.loads((target / "manifest.json").read_text())
 
 
 def published_marts(manifest: dict) -> dict[str, dict]:
