@@ -168,9 +168,14 @@ class ParseContext:
 class FileParser(Protocol):
     """A file-drop kind (docs/data-model.md): turns one file into canonical records and rejects."""
 
-    kind: str
-    entities: tuple[str, ...]
-    patterns: tuple[str, ...]  # globs of the files this kind reads, e.g. ("*.csv",)
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def entities(self) -> tuple[str, ...]: ...
+
+    @property
+    def patterns(self) -> tuple[str, ...]: ...  # globs of the files this kind reads, e.g. ("*.csv",)
 
     def parse(self, path: Path, context: ParseContext) -> ParseResult: ...
 

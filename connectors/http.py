@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -123,10 +123,11 @@ def _strip_credentials_across_origins(session: requests.Session, names: Iterable
     dropped = (*_ALWAYS_CREDENTIALS, *names)
 
     def rebuild_auth(prepared: requests.PreparedRequest, response: requests.Response) -> None:
-        if session.should_strip_auth(response.request.url or "", prepared.url or ""):
+        strips = cast(Callable[[str, str], bool], session.should_strip_auth)  # untyped in requests' stubs
+        if strips(response.request.url or "", prepared.url or ""):
             for name in dropped:
                 prepared.headers.pop(name, None)
-        own(prepared, response)
+        cast(Callable[[requests.PreparedRequest, requests.Response], None], own)(prepared, response)
 
     session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
 
@@ -413,7 +414,7 @@ class HttpClient:
             if response is not None:
                 response.close()
             raise box["error"]
-        return box["response"]
+        return cast(requests.Response, box["response"])
 
     def get_json(
         self,

@@ -20,7 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import ParseResult, Reject
-from connectors.csv_reader import CsvFile, CsvRow
+from connectors.csv_reader import CsvFile as CsvFile
+from connectors.csv_reader import CsvRow as CsvRow
 from connectors.csv_reader import normalize_header as normalize_header
 from connectors.csv_reader import read_csv_header as read_csv_header
 from connectors.schemas import ENTITIES

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunCancelled as exc:  # SIGTERM / SIGINT during a run: recorded as cancelled
         stop_descendants()
         print(f"trainops: run {exc}; nothing half published (trainops status shows the record)", file=sys.stderr)
-        return 128 + getattr(signal.Signals, exc.signal_name).value
+        return 128 + int(signal.Signals[exc.signal_name])
     except KeyboardInterrupt:
         print("trainops: interrupted", file=sys.stderr)
         return 130

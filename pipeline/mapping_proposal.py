@@ -30,7 +30,16 @@ from pipeline.mapping_synonyms import BOOLEAN_WORDS, FIELD_SYNONYMS, VOCABULARIE
 KIND_SPECS: dict[str, CsvSpec] = {kind: mapped.spec for kind, mapped in MAPPED_KINDS.items()}
 FUZZY_CUTOFF = 0.86  # a close spelling (SequenceMatcher ratio of the normalised names) counts, marked
 MAX_WORDS = 40  # more distinct values than this: not a status-like column
-DATE_FORMATS = ("%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y", "%Y%m%d")
+DATE_FORMATS: tuple[str, ...] = (
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%Y%m%d",
+)
 DATE_FORMATS += ("%d %b %Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y", "%Y-%m-%d")
 TIME_FORMATS = (" %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f")
 _DECIMAL_COMMA = re.compile(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+$")

@@ -180,7 +180,7 @@ def _json(path: Path) -> Sample:
 
 
 def _jsonl(path: Path) -> Sample:
-    records = []
+    records: list[Any] = []
     with open(path, encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if len(records) >= SAMPLE_ROWS:

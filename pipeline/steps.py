@@ -193,8 +193,8 @@ def validate_pending(config: Config) -> ValidationSummary:
             rows.extend(file_versions.replaced_rows(load, loads, rejected))
             # the earlier versions of its files are replaced by this one: before this load is marked
             # validated, so a crash in between repeats the work
-            for earlier in file_versions.earlier_versions(load, loads):
-                summary.replaced_rows += _mark_replaced(config.home, earlier, loads, rejected)
+            for older in file_versions.earlier_versions(load, loads):
+                summary.replaced_rows += _mark_replaced(config.home, older, loads, rejected)
         _write_quarantine(config.home, load.load_id, rows)
     return summary
 

@@ -118,7 +118,7 @@ def published_report(config: Config) -> dict[str, Any] | None:
 
     run_id = published_run(config)
     with duckdb.connect(str(config.marts_db), read_only=True) as con:
-        marts = con.execute("select count(*) from information_schema.tables where table_schema = 'main'").fetchone()
+        counted = con.execute("select count(*) from information_schema.tables where table_schema = 'main'").fetchone()
         try:
             as_of = con.execute("select max(as_of_date) from fct_compliance_status").fetchone()
         except duckdb.Error:  # marts of another shape (a test's): no as-of date to show
@@ -129,7 +129,7 @@ def published_report(config: Config) -> dict[str, Any] | None:
         "run_id": run_id,
         "as_of": as_of[0].isoformat() if as_of and as_of[0] else None,
         "published_at": datetime.fromtimestamp(config.marts_db.stat().st_mtime, UTC).isoformat(),
-        "marts": marts[0] if marts else 0,
+        "marts": counted[0] if counted else 0,
     }
 
 

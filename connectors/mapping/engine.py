@@ -48,7 +48,7 @@ class _Origin:
     def read(self, data: Any) -> Any:
         if self.header is not None:
             return data.get(self.header)
-        return self.expression.search(data) if self.expression is not None else None  # type: ignore[union-attr]
+        return self.expression.search(data) if self.expression is not None else None
 
 
 @dataclass

@@ -30,7 +30,7 @@ def parse_as_source(
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)  # type: ignore[union-attr]
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return text if len(text) <= _WIDTH else text[: _WIDTH - 1] + "…"
 
 
