@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, help="business date the marts are computed for (default: today)")
     run.add_argument("--lock-wait", type=float, metavar="SECONDS", help=_LOCK_WAIT_HELP)
     run.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
+    run.add_argument(
+        "--full-refresh", action="store_true", help="rebuild every model from the whole landing zone (a full night)"
+    )
 
     backfill = commands.add_parser(
         "backfill", help="re-extract and reprocess a date range after a source fix, then rebuild and publish once"
@@ -165,17 +168,31 @@ def _run_flow(args: argparse.Namespace, call: Callable[[], dict[str, Any]]) -> d
 
 
 def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
-    from flows import load_run_config
-    from flows.nightly import nightly_sync
+    from flows import load_run_config, prefect_startup
+    from pipeline import preflight
 
     target = getattr(args, "target", None)
     config = load_run_config(config_path or args.config, target)  # fail fast, before Prefect starts
+    print(f"trainops: {config.path}: {len(config.sources)} source(s), target {config.target}, home {config.home}; "
+          f"starting Prefect ({prefect_startup.describe()}) …", flush=True)  # fmt: skip
+    startup = prefect_startup.start()  # in parallel with the checks below
+    checked = preflight.check(config)
+    for warning in checked.warnings:
+        print(f"trainops: warning: {warning}", file=sys.stderr)
+    preflight.raise_problems(checked)
+    startup.wait()
+    from flows.nightly import nightly_sync
+
+    full_refresh = getattr(args, "full_refresh", None) or None  # True from --full-refresh, or a reason
+    if full_refresh is True:
+        full_refresh = "trainops run --full-refresh"
     record = _run_flow(
         args,
         lambda: nightly_sync(
-            as_of=args.as_of, config_path=str(config.path), lock_wait=getattr(args, "lock_wait", None), target=target
+            as_of=args.as_of, config_path=str(config.path), lock_wait=getattr(args, "lock_wait", None), target=target,
+            full_refresh=full_refresh,
         ),
-    )
+    )  # fmt: skip
     if isinstance(record, int):
         return record
     print(render_run(record))
@@ -270,6 +287,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             return EXIT_OK
         for item in released:
             print(f"{item.source}: re-landing {len(item.files)} file(s): {', '.join(item.files)}")
+        args.full_refresh = "quarantined rows reprocessed"
         return cmd_run(args, str(config.path))
     if args.summary:
         rows = summarize_quarantine(config.home, source=args.source)

@@ -136,6 +136,7 @@ def recover(config: Config, on_crashed: Callable[[dict[str, Any]], None] | None 
     leftovers = [
         *config.warehouse.glob(".publish-*.duckdb*"),
         *config.warehouse.glob(".rollback-*.duckdb*"),
+        *config.warehouse.glob(".copy-build-*.duckdb"),
         *config.exports.glob(".*.parquet"),
         *(home / "state").glob("**/*.json.tmp"),
         *(home / "quarantine").glob("*.parquet.tmp"),
@@ -162,8 +163,16 @@ def recover(config: Config, on_crashed: Callable[[dict[str, Any]], None] | None 
 
 
 def prune_builds(config: Config) -> None:
+    """Remove builds beyond the last ``KEEP_BUILDS``, never the base of the next incremental night
+    (named in ``warehouse/base.json``)."""
+    try:
+        base = json.loads((config.warehouse / "base.json").read_text()).get("build")
+    except (OSError, ValueError):
+        base = None
     builds = sorted(config.warehouse.glob("build-*.duckdb"))
     for old in builds[:-KEEP_BUILDS]:
+        if old.name == base:
+            continue
         old.unlink(missing_ok=True)
         old.with_suffix(".duckdb.wal").unlink(missing_ok=True)
         shutil.rmtree(config.warehouse / "dbt" / old.stem.removeprefix("build-"), ignore_errors=True)
