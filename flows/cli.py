@@ -173,14 +173,12 @@ def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
 
     target = getattr(args, "target", None)
     config = load_run_config(config_path or args.config, target)  # fail fast, before Prefect starts
-    print(f"trainops: {config.path}: {len(config.sources)} source(s), target {config.target}, home {config.home}; "
-          f"starting Prefect ({prefect_startup.describe()}) …", flush=True)  # fmt: skip
-    startup = prefect_startup.start()  # in parallel with the checks below
-    checked = preflight.check(config)
+    checked = preflight.check(config)  # paths and credentials: milliseconds
     for warning in checked.warnings:
         print(f"trainops: warning: {warning}", file=sys.stderr)
     preflight.raise_problems(checked)
-    startup.wait()
+    print(f"trainops: {config.path}: {len(config.sources)} source(s), target {config.target}, home {config.home}; "
+          f"starting Prefect ({prefect_startup.describe()}) …", flush=True)  # fmt: skip
     from flows.nightly import nightly_sync
 
     full_refresh = getattr(args, "full_refresh", None) or None  # True from --full-refresh, or a reason
