@@ -345,6 +345,9 @@ def render_run(record: dict[str, Any]) -> str:
         f"quarantined rows: {validation['quarantined_rows']} by validation"
         f" + {sum(s['rejects'] for s in record['sources'])} by parsing this run"
     )
+    night = record.get("night")
+    if night:  # full | incremental | noop, and why (warehouse/incremental.py)
+        lines.append(f"night: {night['kind']} ({'; '.join(night['reasons'])})")
     figures = record.get("figures", {})
     lines += [
         f"compliance: {figures.get('compliance_pct')} % compliant (excluding exempt), {figures.get('overdue')} overdue",
