@@ -22,7 +22,10 @@ and the dbt subprocess included). Phases, in order:
                       Prefect server is started by a warm-up flow first, and the heavy libraries
                       imported, outside the measured time); per-stage times and peak memory come
                       from timers around the step functions the flow calls;
-- ``incremental``     one more night (as_of + 1) after one day of new files was dropped;
+- ``noop``            one more night (as_of + 1) with no new files: the as-of models only;
+- ``incremental``     the night of as_of + 1 again, after one day of new files was dropped;
+- ``startup``         a fresh process's cost before any work: the first progress line, importing
+                      Prefect and the flows, starting the ephemeral Prefect server;
 - ``xapi_extract``    our extract+land of the xAPI JSON Lines alone (``extract_source``), plus a
                       cProfile of one file;
 - ``duckdb_read_json`` DuckDB ``read_json`` with an explicit schema → Parquet, same files;
@@ -98,6 +101,7 @@ TARGETS = {  # figure → (comparison, bound, what the issue asks)
     "full_over_limit": ("<=", 3.0, "full run ≤ 3× the bare-DuckDB limit (at L)"),
     "validation_share": ("<=", 0.25, "validation ≤ 25% of the full run"),
     "incremental_over_full": ("<=", 0.10, "incremental night ≤ 10% of the full run (at L)"),
+    "noop_over_full": ("<=", 0.05, "a night with no new files ≤ 5% of the full run (at M and L)"),
     "peak_rss_mib": ("<=", 2048, "peak RSS ≤ 2 GiB (at L)"),
     "ours_over_dlt": (">=", 2.0, "extract+land ≥ 2× dlt's Arrow path"),
     "ours_over_duckdb": (">=", 1 / 3, "extract+land within 3× of DuckDB read_json"),
@@ -557,9 +561,42 @@ def _nightly(work: Path, as_of: date, engine: str, cli_argv: list[str] | None = 
         "sources": sources,
         "validation": {k: v for k, v in (record.get("validation") or {}).items() if k != "critical"},
         "build_counts": build.get("counts"),
+        "build_s": build.get("seconds"),
+        "night": record.get("night"),
         "figures": record.get("figures"),
         "profile": sampler.report(),
         "dbt": dbt_node_profile(config, run_id) if run_id else {},
+    }
+
+
+def phase_startup(work: Path) -> dict[str, Any]:
+    """What ``trainops run`` costs before any work, in a fresh process: until its first progress
+    line (config loaded, paths and credentials checked: ``flows/cli.py`` ``cmd_run``), then importing
+    the flows (Prefect and the libraries), then starting Prefect's ephemeral server (skipped when
+    ``PREFECT_API_URL`` names a running one, which the night then reuses)."""
+    started = time.perf_counter()
+    from flows import load_run_config
+    from pipeline import preflight
+
+    config = load_run_config(work / "demo" / "trainops.yaml")
+    preflight.raise_problems(preflight.check(config))
+    first_line_s = time.perf_counter() - started
+    import flows.nightly  # noqa: F401
+
+    imported_s = time.perf_counter() - started
+    server_s = None
+    if not os.environ.get("PREFECT_API_URL"):
+        from prefect.server.api.server import SubprocessASGIServer
+
+        mark = time.perf_counter()
+        SubprocessASGIServer().start()
+        server_s = round(time.perf_counter() - mark, 3)
+    return {
+        "status": "success",
+        "seconds": round(time.perf_counter() - started, 3),
+        "first_progress_line_s": round(first_line_s, 3),
+        "prefect_import_s": round(imported_s - first_line_s, 3),
+        "ephemeral_server_s": server_s,
     }
 
 
@@ -855,8 +892,10 @@ def run_child_phase(args: argparse.Namespace) -> int:
     try:
         if args.phase == "limit":
             result = phase_limit(work)
-        elif args.phase in ("full", "incremental"):
+        elif args.phase in ("full", "noop", "incremental"):
             result = _nightly(work, as_of, args.engine)
+        elif args.phase == "startup":
+            result = phase_startup(work)
         elif args.phase == "backfill":
             result = phase_backfill(work, as_of, args.engine)
         elif args.phase == "xapi_extract":
@@ -1116,9 +1155,13 @@ def run_scale(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) 
     check.update(marts_check(work))
     if "limit" not in skip:
         phase("limit#2")
+    if "noop" not in skip:  # no new files, as-of + 1 day: the as-of models only
+        phase("noop", AS_OF + timedelta(days=1))
     if "incremental" not in skip:
         new_day = drop_new_day(demo, AS_OF)
         phase("incremental", AS_OF + timedelta(days=1))["new_data"] = new_day
+    if "startup" not in skip:
+        phase("startup")
     peer_files(work, args.peer_months)
     for name in ("xapi_extract", "duckdb_read_json", "dlt_arrow", "dlt_dict"):
         if name not in skip:
@@ -1139,13 +1182,15 @@ def headline_figures(phases: dict[str, Any]) -> dict[str, Any]:
     full_s = full.get("seconds") if full.get("status") == "success" else None
     stages = full.get("stages", {})
     incremental = phases.get("incremental", {})
+    noop = phases.get("noop", {})
+    startup = phases.get("startup", {})
     backfill = phases.get("backfill", {})
     ours = phases.get("xapi_extract", {}).get("rows_per_s")
     dlt_arrow = phases.get("dlt_arrow", {}).get("rows_per_s")
     duckdb_floor = phases.get("duckdb_read_json", {}).get("rows_per_s")
     limit_cpu = [phases[key]["cpu"]["ours_cpu_s"] for key in ("limit", "limit#2") if (phases.get(key) or {}).get("cpu")]
     full_cpu = (full.get("cpu") or {}).get("ours_cpu_s")
-    nightly_rss = [phases[key]["peak_rss_mib"] for key in ("full", "incremental", "backfill") if key in phases]
+    nightly_rss = [phases[key]["peak_rss_mib"] for key in ("full", "noop", "incremental", "backfill") if key in phases]
     return {
         "full_run_s": full_s,
         "limit_s": round(limit_s, 3) if limit_s else None,
@@ -1158,6 +1203,14 @@ def headline_figures(phases: dict[str, Any]) -> dict[str, Any]:
         "incremental_over_full": ratio(incremental.get("seconds"), full_s)
         if incremental.get("status") == "success"
         else None,
+        "noop_s": noop.get("seconds") if noop.get("status") == "success" else None,
+        "noop_over_full": ratio(noop.get("seconds"), full_s) if noop.get("status") == "success" else None,
+        # the dbt build alone (the part incremental nights shrink), night ÷ full
+        "incremental_build_over_full_build": ratio(incremental.get("build_s"), full.get("build_s")),
+        "noop_build_over_full_build": ratio(noop.get("build_s"), full.get("build_s")),
+        "startup_first_line_s": startup.get("first_progress_line_s"),
+        "startup_prefect_import_s": startup.get("prefect_import_s"),
+        "startup_ephemeral_server_s": startup.get("ephemeral_server_s"),
         "backfill_month_s": backfill.get("seconds") if backfill.get("status") == "success" else None,
         "peak_rss_mib": max(nightly_rss) if nightly_rss else None,
         "ours_rows_per_s": ours,
@@ -1397,7 +1450,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip",
         action="append",
-        choices=("limit", "incremental", "backfill", "xapi_extract", "duckdb_read_json", "dlt_arrow", "dlt_dict"),
+        choices=(
+            "limit",
+            "noop",
+            "incremental",
+            "startup",
+            "backfill",
+            "xapi_extract",
+            "duckdb_read_json",
+            "dlt_arrow",
+            "dlt_dict",
+        ),
         help="leave a phase out (repeatable)",
     )
     parser.add_argument(

@@ -114,7 +114,9 @@ def _backfill(config: Config, plan: Plan, as_of: date, record: dict[str, Any], s
         )
     extra_vars = history_vars(plan.start, as_of)
     record["sources"] = []
-    validate_build_publish(config, as_of, record["run_id"], record, extra_vars, on_step=progress.update)
+    validate_build_publish(
+        config, as_of, record["run_id"], record, extra_vars, on_step=progress.update, full_refresh="a backfill"
+    )
     data["finished_at"] = datetime.now(UTC).isoformat()
     write_progress(config.home, data)
     progress.update("done")

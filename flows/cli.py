@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-future", action="store_true", help=_FUTURE_HELP)
     run.add_argument("--lock-wait", type=float, metavar="SECONDS", help=_LOCK_WAIT_HELP)
     run.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
+    run.add_argument(
+        "--full-refresh", action="store_true", help="rebuild every model from the whole landing zone (a full night)"
+    )
 
     backfill = commands.add_parser(
         "backfill", help="re-extract and reprocess a date range after a source fix, then rebuild and publish once"
@@ -205,19 +208,31 @@ def _future_as_of(args: argparse.Namespace, timezone: str) -> int | None:
 
 
 def cmd_run(args: argparse.Namespace, config_path: str | None = None) -> int:
-    from flows import load_run_config
-    from flows.nightly import nightly_sync
+    from flows import load_run_config, prefect_startup
+    from pipeline import preflight
 
     target = getattr(args, "target", None)
     config = load_run_config(config_path or args.config, target)  # fail fast, before Prefect starts
     if refused := _future_as_of(args, config.timezone):
         return refused
+    checked = preflight.check(config)  # paths and credentials: milliseconds
+    for warning in checked.warnings:
+        print(f"trainops: warning: {warning}", file=sys.stderr)
+    preflight.raise_problems(checked)
+    print(f"trainops: {config.path}: {len(config.sources)} source(s), target {config.target}, home {config.home}; "
+          f"starting Prefect ({prefect_startup.describe()}) …", flush=True)  # fmt: skip
+    from flows.nightly import nightly_sync
+
+    full_refresh = getattr(args, "full_refresh", None) or None  # True from --full-refresh, or a reason
+    if full_refresh is True:
+        full_refresh = "trainops run --full-refresh"
     record = _run_flow(
         args,
         lambda: nightly_sync(
-            as_of=args.as_of, config_path=str(config.path), lock_wait=getattr(args, "lock_wait", None), target=target
+            as_of=args.as_of, config_path=str(config.path), lock_wait=getattr(args, "lock_wait", None), target=target,
+            full_refresh=full_refresh,
         ),
-    )
+    )  # fmt: skip
     if isinstance(record, int):
         return record
     print(render_run(record))
@@ -369,6 +384,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             return EXIT_OK
         for item in released:
             print(f"{item.source}: re-landing {len(item.files)} file(s): {', '.join(item.files)}")
+        args.full_refresh = "quarantined rows reprocessed"
         return cmd_run(args, str(config.path))
     if args.summary:
         rows = summarize_quarantine(config.home, source=args.source)
@@ -428,6 +444,9 @@ def render_run(record: dict[str, Any]) -> str:
         f"quarantined rows: {validation['quarantined_rows']} by validation"
         f" + {sum(s['rejects'] for s in record['sources'])} by parsing this run"
     )
+    night = record.get("night")
+    if night:  # full | incremental | noop, and why (warehouse/incremental.py)
+        lines.append(f"night: {night['kind']} ({'; '.join(night['reasons'])})")
     figures = record.get("figures", {})
     lines += [
         f"compliance: {_percent(figures.get('compliance_pct'), 'no requirement applies')} compliant "

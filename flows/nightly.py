@@ -36,7 +36,7 @@ from pipeline.config import Config, Source
 from pipeline.freshness import record_extractions
 from pipeline.lifecycle import LockBusy, RunFailed, business_today, recover, run_lock
 from reports import dashboard, notify, summary
-from warehouse import dbt, duckdb_target, postgres_target
+from warehouse import dbt, duckdb_target, incremental, postgres_target
 
 
 def not_a_source_error(task: Any, task_run: Any, state: Any) -> bool:
@@ -69,8 +69,10 @@ def validate(config: Config) -> steps.ValidationSummary:
 
 
 @task(name="dbt-build")
-def build(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> dbt.BuildResult:
-    return dbt.build_marts(config, as_of, run_id, extra_vars)
+def build(
+    config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None, full_refresh: str | None = None
+) -> dbt.BuildResult:
+    return dbt.build_marts(config, as_of, run_id, extra_vars, full_refresh)
 
 
 @task(name="load-warehouse")
@@ -254,18 +256,20 @@ def nightly_sync(
     config_path: str | None = None,
     lock_wait: float | None = None,
     target: Literal["duckdb", "postgres"] | None = None,
+    full_refresh: str | None = None,
 ) -> dict[str, Any]:
     """Extract every configured source, validate, build the marts and publish them.
 
     Raises ``RunFailed`` (published marts untouched) when a critical validation fails, a dbt
     model/test fails, or a source cannot be extracted and ``freshness.on_stale`` is ``hold``.
     ``lock_wait`` overrides the config's seconds to wait for another run's lock, ``target`` the
-    config's ``target``.
+    config's ``target``. ``full_refresh`` (a reason, e.g. ``trainops run --full-refresh``) makes it a
+    full night (``warehouse/incremental.py``).
     """
     config = load_run_config(config_path, target)
     as_of = as_of or business_today(config.timezone)
     with tracked_run(config, "nightly-sync", as_of, lock_wait) as record:
-        _run(config, as_of, record["run_id"], record)
+        _run(config, as_of, record["run_id"], record, full_refresh)
     return record
 
 
@@ -305,7 +309,7 @@ def extraction_runner(config: Config) -> TaskRunner:
     return ThreadPoolTaskRunner(max_workers=settings.workers)
 
 
-def _run(config: Config, as_of: date, run_id: str, record: dict[str, Any]) -> None:
+def _run(config: Config, as_of: date, run_id: str, record: dict[str, Any], full_refresh: str | None = None) -> None:
     record["sources"] = []
     outcomes: dict[str, str | None] = {}
     new_data = set()
@@ -341,7 +345,7 @@ def _run(config: Config, as_of: date, run_id: str, record: dict[str, Any]) -> No
             "publishing with stale source(s) %s (freshness.on_stale is publish): %s",
             ", ".join(failed), "; ".join(failed.values()),
         )  # fmt: skip
-    validate_build_publish(config, as_of, run_id, record)
+    validate_build_publish(config, as_of, run_id, record, full_refresh=full_refresh)
 
 
 def validate_build_publish(
@@ -351,6 +355,7 @@ def validate_build_publish(
     record: dict[str, Any],
     extra_vars: dict[str, Any] | None = None,
     on_step: Callable[[str], None] | None = None,
+    full_refresh: str | None = None,
 ) -> None:
     """Write–audit–publish: validate pending loads, dbt build into a fresh file, publish if it passed."""
     step = on_step or (lambda name: None)
@@ -366,13 +371,16 @@ def validate_build_publish(
         step("loading the warehouse")
         record["warehouse_load"] = load_warehouse(config)
     step("building marts")
-    result = build(config, as_of, run_id, extra_vars)
-    record["build"] = asdict(result)
+    result = build(config, as_of, run_id, extra_vars, full_refresh)
+    record["build"] = {name: value for name, value in asdict(result).items() if name != "plan"}
+    record["night"] = {"kind": result.kind, "reasons": result.reasons}
     if not result.success:
         shown = "; ".join(result.failures[:3]) or "see dbt logs"
         raise RunFailed(f"dbt build failed ({len(result.failures)} failures): {shown}", record)
     step("publishing")
     published = publish_marts(config, result.build_db, run_id)
+    if result.plan is not None:  # this build is the next night's base
+        incremental.remember_base(config, result.build_db, result.plan)
     record["published"] = asdict(published)
     record["figures"] = summary.headline_figures(published.marts_db)
     record["dashboard"] = dashboard.write_for_run(config, published.marts_db, run_id)

@@ -141,6 +141,7 @@ def recover(config: Config, on_crashed: Callable[[dict[str, Any]], object] | Non
     leftovers = [
         *config.warehouse.glob(".publish-*.duckdb*"),
         *config.warehouse.glob(".rollback-*.duckdb*"),
+        *config.warehouse.glob(".copy-build-*.duckdb"),
         *config.exports.glob(".*.parquet"),
         *config.exports.glob(f".{CURRENT_EXPORTS}-*"),
         *(config.warehouse / "versions").glob(".*.tmp"),
@@ -208,8 +209,16 @@ def _settle_publish(config: Config, run_id: str) -> list[str]:
 
 
 def prune_builds(config: Config) -> None:
+    """Remove builds beyond the last ``KEEP_BUILDS``, never the base of the next incremental night
+    (named in ``warehouse/base.json``)."""
+    try:
+        base = json.loads((config.warehouse / "base.json").read_text()).get("build")
+    except (OSError, ValueError):
+        base = None
     builds = sorted(config.warehouse.glob("build-*.duckdb"))
     for old in builds[:-KEEP_BUILDS]:
+        if old.name == base:
+            continue
         old.unlink(missing_ok=True)
         old.with_suffix(".duckdb.wal").unlink(missing_ok=True)
         shutil.rmtree(config.warehouse / "dbt" / old.stem.removeprefix("build-"), ignore_errors=True)

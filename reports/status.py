@@ -68,6 +68,8 @@ def runs_report(home: Path, limit: int = 10) -> list[dict[str, Any]]:
                 "seconds": seconds,
                 "error": record.get("error"),
                 "stale_sources": sorted(record.get("stale_sources") or {}),
+                "night": (record.get("night") or {}).get("kind"),  # full | incremental | noop
+                "night_reasons": (record.get("night") or {}).get("reasons", []),
             }
         )
     return runs
@@ -277,7 +279,7 @@ def render(data: dict[str, Any]) -> str:
         took = "" if run["seconds"] is None else f"{run['seconds']:>7.0f} s"
         note = run["error"] or (f"stale: {', '.join(run['stale_sources'])}" if run["stale_sources"] else "")
         lines.append(
-            f"  {run['run_id']:<28} {run['flow']:<14} {run['status']:<8} as of {run['as_of'] or '—':<10} "
-            f"{_when(run['started_at']):<21}{took}  {note}".rstrip()
+            f"  {run['run_id']:<28} {run['flow']:<14} {run['status']:<8} {run.get('night') or '':<11} "
+            f"as of {run['as_of'] or '—':<10} {_when(run['started_at']):<21}{took}  {note}".rstrip()
         )
     return "\n".join(lines)

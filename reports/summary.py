@@ -190,6 +190,9 @@ def _build(record: dict[str, Any]) -> list[str]:
         return []
     counts = ", ".join(f"{status}: {n}" for status, n in sorted(build["counts"].items()))
     lines = ["", "## dbt build", "", f"{counts} in {build['seconds']:.1f} s"]
+    night = record.get("night")
+    if night:  # warehouse/incremental.py
+        lines += ["", f"**{night['kind']} night**: {'; '.join(night['reasons'])}"]
     lines += [f"- {failure}" for failure in build["failures"]]
     return lines + [f"- warning: {warning}" for warning in build.get("warnings", [])]
 

@@ -28,12 +28,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from connectors.testhooks import pause_point
 from pipeline import cancel
 from pipeline.compliance_window import history_window
 from pipeline.config import Config, FileSource
+from warehouse import incremental
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 
@@ -50,6 +52,10 @@ class BuildResult:
     counts: dict[str, int]  # status → nodes
     failures: list[str]
     warnings: list[str] = field(default_factory=list)  # tests at severity warn that found rows
+    kind: str = "full"  # full | incremental | noop (warehouse/incremental.py)
+    reasons: list[str] = field(default_factory=list)  # why this kind
+    selected: list[str] = field(default_factory=list)  # dbt --select of the night (empty: everything)
+    plan: incremental.Plan | None = field(default=None, repr=False)  # for remember_base after publish
 
 
 # dbt unit tests check the models' SQL on fixtures, not the night's data: CI runs them
@@ -94,15 +100,45 @@ def dbt_vars(config: Config, as_of: date) -> dict[str, Any]:
     }
 
 
-def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, Any] | None = None) -> BuildResult:
-    """``dbt build`` (models and tests) into a fresh DuckDB file; published marts are untouched.
+def plan_build(
+    config: Config, as_of: date, extra_vars: dict[str, Any] | None = None, full_refresh: str | None = None
+) -> tuple[incremental.Plan, dict[str, Any]]:
+    """The night's kind (full, incremental, noop) and its dbt vars."""
+    build_vars = {**dbt_vars(config, as_of), **(extra_vars or {})}
+    if extra_vars and not full_refresh:
+        full_refresh = "a backfill (the compliance history widened to its range)"
+    plan = incremental.plan_night(config, DBT_PROJECT_DIR, build_vars, full_refresh)
+    if plan.kind == "incremental":
+        build_vars["trainops_new_loads"] = plan.new_loads
+    return plan, build_vars
 
-    ``extra_vars`` overrides dbt vars (a backfill widens the compliance history to its range)."""
+
+def build_marts(
+    config: Config,
+    as_of: date,
+    run_id: str,
+    extra_vars: dict[str, Any] | None = None,
+    full_refresh: str | None = None,
+) -> BuildResult:
+    """``dbt build`` (models and tests) into a new DuckDB file; published marts are untouched.
+
+    A full night builds every model into an empty file; an incremental or noop night copies the last
+    audited build and builds what changed (``warehouse/incremental.py``). ``extra_vars`` overrides
+    dbt vars (a backfill widens the compliance history to its range, a full night); ``full_refresh``
+    (a reason) forces a full night."""
     release_memory()
     config.warehouse.mkdir(parents=True, exist_ok=True)
     build_db = config.warehouse / f"build-{run_id}.duckdb"
     target_path = config.warehouse / "dbt" / run_id
-    build_vars = {**dbt_vars(config, as_of), **(extra_vars or {})}
+    plan, build_vars = plan_build(config, as_of, extra_vars, full_refresh)
+    if plan.kind != "full":
+        try:
+            incremental.prepare_copy(plan, build_db)
+        except (OSError, duckdb.Error) as exc:  # fall back: said in the record
+            build_db.unlink(missing_ok=True)
+            plan.reasons.append(f"copying the base build failed ({type(exc).__name__}: {exc}); rebuilt in full")
+            plan.kind = "full"
+            build_vars.pop("trainops_new_loads", None)
     env = dbt_env(config, build_db)
     if config.target != "duckdb":  # build the published schemas beside the live ones (warehouse/postgres_target.py)
         from warehouse.postgres_target import BUILD_SUFFIX
@@ -120,6 +156,8 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
     ]  # fmt: skip
     if os.environ.get(UNIT_TESTS_ENV) != "1":
         command += ["--exclude-resource-type", "unit_test"]
+    if plan.select():
+        command += ["--select", *plan.select()]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with cancel.child(process):  # SIGTERM / SIGINT of the run stops dbt too
@@ -141,4 +179,7 @@ def build_marts(config: Config, as_of: date, run_id: str, extra_vars: dict[str, 
             failures.append(line)
         elif result["status"] == "warn":
             warnings.append(line)
-    return BuildResult(build_db, process.returncode == 0 and not failures, seconds, counts, failures, warnings)
+    success = process.returncode == 0 and not failures
+    return BuildResult(
+        build_db, success, seconds, counts, failures, warnings, plan.kind, plan.reasons, plan.select(), plan
+    )

@@ -360,6 +360,7 @@ def test_second_run_without_new_files_publishes_identical_marts(enterprise):
     before = published_checksums(config.marts_db)
     record = nightly_sync(as_of=AS_OF, config_path=str(config.path))
     assert all(source["files"] == 0 for source in record["sources"])
+    assert record["night"]["kind"] == "noop", record["night"]  # the as-of models only (warehouse/incremental.py)
     assert published_checksums(config.marts_db) == before
 
 

@@ -1,8 +1,23 @@
+{#- Incremental on an incremental night (trainops sets `trainops_new_loads`, the loads landed since
+    the base build the night starts from, warehouse/incremental.py): only those loads are read, and a
+    statement they carry again replaces the staged one (delete+insert on record_id; a new load's id
+    sorts after every staged one, so "the latest load wins" holds as in a full build). Any other
+    build (a full night, Postgres, Spark) is a plain table of every load. -#}
+{%- set new_loads = var('trainops_new_loads', none) -%}
+{{ config(
+    materialized=('incremental' if new_loads is not none else 'table'),
+    unique_key='record_id',
+    incremental_strategy='delete+insert'
+) }}
+
 with
 
 landed as (
     select * from {{ source('lms', 'learning_record') }} as landed
     where {{ not_quarantined('lms.learning_record', 'landed') }}
+    {%- if is_incremental() %}
+        and landed._load_id in ({% for load in new_loads %}'{{ load }}'{{ ", " if not loop.last }}{% else %}null{% endfor %})
+    {%- endif %}
 ),
 
 renamed as (

@@ -1,0 +1,93 @@
+"""Incremental nights equal full rebuilds: a sequence of nights over a small demo enterprise, and
+after each one the marts (and restricted models) the night built — full, incremental or noop, on a
+copy of the last audited build — equal a full rebuild's on the same inputs. Real extraction, real
+Great Expectations, real ``dbt build`` on DuckDB (steps called as plain functions, without Prefect).
+
+Slow (two dbt builds per night): run it on its own, ``nice -n 10 uv run pytest
+tests/integration/test_incremental_nights.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from demo import generate
+from pipeline import steps
+from pipeline.config import load_config, write_demo_config
+from tests.integration.equivalence import compare, duckdb_tables
+from warehouse import dbt, duckdb_target, incremental
+
+AS_OF = date(2026, 11, 30)
+
+
+def _night(config_path: Path, as_of: date, run_id: str, full_refresh: str | None = None) -> dbt.BuildResult:
+    """Extract, validate, build, publish (the nightly flow's steps, in order)."""
+    config = load_config(config_path)
+    for source in config.sources:
+        steps.extract_source(config, source)
+    assert not steps.validate_pending(config).critical
+    result = dbt.build_marts(config, as_of, run_id, full_refresh=full_refresh)
+    assert result.success, result.failures
+    duckdb_target.publish(config, result.build_db, run_id)
+    assert result.plan is not None
+    incremental.remember_base(config, result.build_db, result.plan)
+    return result
+
+
+def _assert_equals_full_rebuild(config_path: Path, as_of: date, night: dbt.BuildResult, run_id: str) -> None:
+    config = load_config(config_path)
+    full = dbt.build_marts(config, as_of, run_id, full_refresh="equivalence check")
+    assert full.success and full.kind == "full", full.failures
+    problems = compare(duckdb_tables(str(night.build_db)), duckdb_tables(str(full.build_db)), night.kind, "full")
+    assert problems == [], "\n".join(problems[:5])
+
+
+def _statement(template: dict[str, object], statement_id: str, timestamp: str) -> dict[str, object]:
+    return {**template, "id": statement_id, "timestamp": timestamp, "stored": "2026-12-02T08:00:00.000Z"}
+
+
+@pytest.mark.integration
+def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    generate(demo, as_of=AS_OF, seed=7, employees=80, months=3)
+    config_path = write_demo_config(demo, home=tmp_path)
+
+    first = _night(config_path, AS_OF, "20261130T000000000000Z")
+    assert first.kind == "full" and "no audited base build" in first.reasons[0]
+
+    # no new files, the next day: noop (as-of models rebuilt)
+    noop = _night(config_path, AS_OF + timedelta(days=1), "20261201T000000000000Z")
+    assert noop.kind == "noop", noop.reasons
+    assert noop.selected and all(not name.startswith("stg_") for name in noop.selected)
+    _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=1), noop, "20261201T000000000001Z")
+
+    # a new file: a late statement for an old date, and a statement voiding an earlier one
+    xapi = demo / "drops" / "xapi"
+    lines = (xapi / "statements_2026-10.jsonl").read_text().splitlines()
+    template, voided = json.loads(lines[0]), json.loads(lines[1])
+    late = _statement(template, "00000000-0000-4000-8000-00000000a001", "2026-09-15T10:00:00.000Z")
+    voiding = _statement(template, "00000000-0000-4000-8000-00000000a002", "2026-12-01T10:00:00.000Z")
+    voiding["verb"] = {"id": "http://adlnet.gov/expapi/verbs/voided", "display": {"en-US": "voided"}}
+    voiding["object"] = {"objectType": "StatementRef", "id": voided["id"]}
+    (xapi / "statements_2026-12.jsonl").write_text(json.dumps(late) + "\n" + json.dumps(voiding) + "\n")
+    new = _night(config_path, AS_OF + timedelta(days=2), "20261202T000000000000Z")
+    assert new.kind == "incremental", new.reasons
+    _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=2), new, "20261202T000000000001Z")
+
+    # a changed training requirement: a full night, saying why
+    requirements = demo / "reference" / "training_requirements.csv"
+    coc = "REQ-COC,Annual Code of Conduct,COC-101,,,,,"
+    requirements.write_text(requirements.read_text().replace(coc + "30,", coc + "45,"))
+    changed = _night(config_path, AS_OF + timedelta(days=3), "20261203T000000000000Z")
+    assert changed.kind == "full" and "reference data changed" in changed.reasons
+
+    # --full-refresh, and a base build that is gone: full nights with their reason
+    forced = _night(config_path, AS_OF + timedelta(days=3), "20261203T000000000002Z", "trainops run --full-refresh")
+    assert forced.kind == "full" and forced.reasons[0] == "trainops run --full-refresh"
+    forced.build_db.unlink()
+    fallback = _night(config_path, AS_OF + timedelta(days=3), "20261203T000000000003Z")
+    assert fallback.kind == "full" and "is missing" in fallback.reasons[0]

@@ -1,0 +1,102 @@
+"""The night's kind — full, incremental or noop — from the inputs' fingerprint against the base's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.config import Config, parse_config
+from warehouse import incremental
+from warehouse.dbt import DBT_PROJECT_DIR
+
+VARS = {"as_of": "2026-11-30", "business_timezone": "Europe/London", "due_soon_days": 30}
+
+
+def _land(home: Path, load_id: str, table: pa.Table) -> None:
+    load = home / "landing" / "lrs" / load_id
+    load.mkdir(parents=True)
+    pq.write_table(table, load / "lms.learning_record.parquet")
+    (load / "manifest.json").write_text("{}")
+    (home / "quarantine").mkdir(exist_ok=True)
+    pq.write_table(pa.table({"rule": pa.array([], pa.string())}), home / "quarantine" / f"{load_id}.parquet")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "courses.csv").write_text("course_id\nC1\n")
+    (tmp_path / "drops").mkdir()
+    data = {"home": "home", "reference_dir": "reference",
+            "sources": [{"name": "lrs", "kind": "xapi_files", "path": "drops"}]}  # fmt: skip
+    config = parse_config(data, tmp_path / "trainops.yaml")
+    _land(config.home, "20261130T000000000000Z-lrs", pa.table({"record_id": ["a"]}))
+    config.warehouse.mkdir(parents=True)
+    build = config.warehouse / "build-1.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts; create table marts.fct_compliance_status as select 1 as x")
+    first = incremental.plan_night(config, DBT_PROJECT_DIR, VARS)
+    assert first.kind == "full" and "no audited base build" in first.reasons[0]
+    incremental.remember_base(config, build, first)
+    return config
+
+
+def test_nothing_new_is_a_noop_night_of_the_as_of_models(config: Config) -> None:
+    plan = incremental.plan_night(config, DBT_PROJECT_DIR, {**VARS, "as_of": "2026-12-01"})
+    assert plan.kind == "noop"
+    assert "int_compliance_dates+" in plan.select() and not any(name.startswith("stg_") for name in plan.select())
+
+
+def test_a_new_load_is_an_incremental_night(config: Config) -> None:
+    _land(config.home, "20261201T000000000000Z-lrs", pa.table({"record_id": ["b"]}))
+    plan = incremental.plan_night(config, DBT_PROJECT_DIR, VARS)
+    assert plan.kind == "incremental" and plan.new_loads == ["20261201T000000000000Z-lrs"]
+    assert "stg_quarantine__rows+" in plan.select()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("reference", "reference data changed"),
+        ("rules", "rule vars or settings changed"),
+        ("quarantine", "quarantine reprocessed"),
+        ("schema", "landed data schema changed"),
+        ("gone", "gone from the landing zone"),
+        ("corrupt", "unreadable"),
+        ("missing", "is missing"),
+        ("refresh", "trainops run --full-refresh"),
+    ],
+)
+def test_a_full_night_says_why(config: Config, change: str, reason: str) -> None:
+    build_vars, refresh = dict(VARS), None
+    if change == "reference":
+        (config.reference_dir / "courses.csv").write_text("course_id\nC1\nC2\n")
+    elif change == "rules":
+        build_vars["due_soon_days"] = 45
+    elif change == "quarantine":
+        path = config.home / "quarantine" / "20261130T000000000000Z-lrs.parquet"
+        pq.write_table(pa.table({"rule": ["x"]}), path)
+    elif change == "schema":
+        _land(config.home, "20261201T000000000000Z-lrs", pa.table({"record_id": [1]}))
+    elif change == "gone":
+        for path in (config.home / "landing" / "lrs" / "20261130T000000000000Z-lrs").iterdir():
+            path.unlink()
+    elif change == "corrupt":
+        (config.warehouse / "build-1.duckdb").write_bytes(b"not a database")
+    elif change == "missing":
+        (config.warehouse / "build-1.duckdb").unlink()
+    else:
+        refresh = "trainops run --full-refresh"
+    plan = incremental.plan_night(config, DBT_PROJECT_DIR, build_vars, refresh)
+    assert plan.kind == "full"
+    assert any(reason in why for why in plan.reasons), plan.reasons
+    assert plan.select() == []
+
+
+def test_every_model_reading_the_as_of_date_is_rebuilt_on_a_noop_night() -> None:
+    models = incremental.as_of_models(DBT_PROJECT_DIR)
+    assert {"int_compliance_dates", "int_contract_periods", "fct_compliance_status"} <= set(models)
+    assert not any(name.startswith("stg_") for name in models)
