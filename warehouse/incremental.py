@@ -136,9 +136,10 @@ def fingerprint(config: Config, project_dir: Path, build_vars: dict[str, Any]) -
 
 def read_base(config: Config) -> dict[str, Any] | None:
     try:
-        return json.loads((config.warehouse / BASE_FILE).read_text())
+        base = json.loads((config.warehouse / BASE_FILE).read_text())
     except (OSError, ValueError):
         return None
+    return base if isinstance(base, dict) else None
 
 
 def _base_problem(config: Config, base: dict[str, Any] | None) -> str | None:
