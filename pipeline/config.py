@@ -46,6 +46,7 @@ from connectors.options import (
     shown,
 )
 from pipeline.config_errors import first_error
+from pipeline.settings import BuildSettings, Checks, ComplianceHistory, PostgresSettings, Schedule
 
 DEFAULT_CONFIG_NAMES = ("trainops.yaml", "trainops.yml")
 DEMO_DIR = Path("data") / "demo"  # where `trainops demo` generates its enterprise and config
@@ -244,6 +245,14 @@ class Config(StrictModel):
     notify_webhook_env: SecretEnv | None = None  # NAME of the env var holding a Slack-compatible webhook URL
     extract: Annotated[Extraction, _mapping_or_default("task_runner, workers and/or dask_address")] = Extraction()
     target: Literal["duckdb", "postgres"] = "duckdb"  # duckdb: files under home/warehouse | postgres (PG* env)
+    # operator settings (pipeline/settings.py, README "Configuration reference"), each with its default
+    checks: Checks = Field(default=None, validate_default=True)  # cross-system check thresholds
+    compliance_history: Annotated[ComplianceHistory, _mapping_or_default("months, start and/or grain")] = (
+        ComplianceHistory()
+    )
+    build: Annotated[BuildSettings, _mapping_or_default("memory_limit")] = BuildSettings()
+    postgres: Annotated[PostgresSettings, _mapping_or_default("bi_role")] = PostgresSettings()
+    schedule: Annotated[Schedule, _mapping_or_default("cron and/or timezone")] = Schedule()
 
     _path: Path = PrivateAttr(default=Path("trainops.yaml"))
 
@@ -280,6 +289,12 @@ class Config(StrictModel):
                 raise invalid(f"duplicate source name {source.name!r}", field=f"[{index}].name")
             seen.add(source.name)
         return sources
+
+    @model_validator(mode="after")
+    def _schedule_timezone(self) -> Self:
+        if self.schedule.timezone is None:  # the nightly runs in the config's timezone unless told
+            object.__setattr__(self, "schedule", self.schedule.model_copy(update={"timezone": self.timezone}))
+        return self
 
     @property
     def path(self) -> Path:

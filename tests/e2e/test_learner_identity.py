@@ -17,6 +17,7 @@ import pytest
 
 from flows.nightly import nightly_sync
 from pipeline.config import load_config
+from pipeline.lifecycle import RunFailed
 
 pytestmark = pytest.mark.e2e
 
@@ -188,9 +189,29 @@ def test_compliance_evidence_says_how_the_learner_was_matched(enterprise):
 def test_the_ambiguous_alias_is_a_build_warning_in_the_run_report(enterprise):
     record = enterprise["record"]
     assert [w for w in record["build"]["warnings"] if "assert_no_ambiguous_learner_alias" in w]
-    assert not [w for w in record["build"]["warnings"] if "assert_no_ambiguous" not in w]
+    others = [w for w in record["build"]["warnings"] if "assert_no_ambiguous" not in w]
+    assert [w.split(":")[0] for w in others] == ["cross-system check learning_record_learner_unknown_to_hr warn"]
     report = (enterprise["config"].home / "runs" / f"{record['run_id']}.html").read_text()
     assert "warning: test.trainops.assert_no_ambiguous_learner_alias" in report
+
+
+CONTRACTOR_WARNING = (
+    "cross-system check learning_record_learner_unknown_to_hr warn: 1 of 14 rows failing (7.14%), over its "
+    "warn threshold (rate > 0.00%); first refs: contractor.lee@temp-staffing.example; to change it, set "
+    "checks.learning_record_learner_unknown_to_hr.warn in trainops.yaml"
+)
+
+
+def test_the_unknown_contractor_is_a_warning_naming_him_in_the_record_and_the_report(enterprise):
+    """By default 1 unknown learner of 14 warns and publishes: the error level needs more than 10 %
+    and more than 3 rows (a 9-person company is not blocked by one contractor)."""
+    record = enterprise["record"]
+    assert CONTRACTOR_WARNING in record["build"]["warnings"]
+    saved = json.loads((enterprise["config"].home / "runs" / f"{record['run_id']}.json").read_text())
+    assert CONTRACTOR_WARNING in saved["build"]["warnings"]
+    report = (enterprise["config"].home / "runs" / f"{record['run_id']}.html").read_text()
+    assert "contractor.lee@temp-staffing.example" in report
+    assert "checks.learning_record_learner_unknown_to_hr.warn" in report
 
 
 def test_each_hr_source_speaks_for_its_own_employees(enterprise):
@@ -207,3 +228,24 @@ def test_each_hr_source_speaks_for_its_own_employees(enterprise):
         "E05": ("Ops GB", False), "E06": ("Ops DE", True), "E07": ("Ops DE", True), "E08": ("Ops DE", True),
         "E09": ("Ops DE", True),
     }  # fmt: skip
+
+
+def test_a_stricter_check_setting_fails_the_night_saying_why(enterprise, tmp_path):
+    """The same enterprise with ``checks:`` saying any unknown learner is an error: the run fails,
+    nothing new is published, and the message names the check, its count and rate, the threshold,
+    the contractor and the key to change."""
+    config_path = enterprise["config"].path
+    strict = config_path.with_name("strict.yaml")
+    strict.write_text(
+        config_path.read_text()
+        + "checks:\n  learning_record_learner_unknown_to_hr: {warn: {rate: 0}, error: {count: 0}}\n"
+    )
+    with pytest.raises(RunFailed) as failed:
+        nightly_sync(as_of=AS_OF, config_path=str(strict))
+    message = str(failed.value)
+    assert (
+        "cross-system check learning_record_learner_unknown_to_hr error: 1 of 14 rows failing (7.14%), over its "
+        "error threshold (count > 0); first refs: contractor.lee@temp-staffing.example; to change it, set "
+        "checks.learning_record_learner_unknown_to_hr.error in trainops.yaml"
+    ) in message
+    assert "Got 1 result" not in message
