@@ -46,7 +46,14 @@ from connectors.options import (
     shown,
 )
 from pipeline.config_errors import first_error
-from pipeline.settings import BuildSettings, Checks, ComplianceHistory, PostgresSettings, Schedule
+from pipeline.settings import (
+    BuildSettings,
+    Checks,
+    ComplianceHistory,
+    PostgresSettings,
+    Schedule,
+    XapiFileSettings,
+)
 
 DEFAULT_CONFIG_NAMES = ("trainops.yaml", "trainops.yml")
 DEMO_DIR = Path("data") / "demo"  # where `trainops demo` generates its enterprise and config
@@ -145,6 +152,13 @@ class FileSource(SourceBase, FileDropOptions):
     kind: Literal[tuple(registry.FILE_KINDS)]  # type: ignore[valid-type]
     path: ConfigPath = Field(description="the directory its files are dropped in")
     learners: LearnerSettings = LearnerSettings()
+    xapi: XapiFileSettings = XapiFileSettings()  # xapi_files only: where occurred_at comes from
+
+    @model_validator(mode="after")
+    def _xapi_only(self) -> Self:
+        if self.kind != "xapi_files" and "xapi" in self.model_fields_set:
+            raise invalid("only for kind xapi_files", field="xapi")
+        return self
 
 
 class ApiSource(SourceBase):

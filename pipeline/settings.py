@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -163,3 +163,25 @@ def dbt_settings_vars(checks: Mapping[str, CheckThresholds]) -> dict[str, Any]:
             for name, limits in checks.items()
         }
     }
+
+
+class XapiFileSettings(StrictModel):
+    """``xapi:`` of an ``xapi_files`` source (connectors/lms/xapi_files.py)."""
+
+    # where occurred_at comes from: `timestamp` (else stored), `stored`, or an ISO timestamp with a
+    # zone used when a statement has no timestamp (some LMS log exports omit it); said in
+    # occurred_at_from
+    occurred_at: str = "timestamp"
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_at(cls, value: str) -> str:
+        if value in ("timestamp", "stored"):
+            return value
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise invalid(f"expected timestamp, stored or an ISO timestamp with a zone, got {shown(value)}")
+        return value

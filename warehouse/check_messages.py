@@ -20,6 +20,7 @@ from pipeline.config import Config
 from pipeline.settings import CHECKS_KEY
 
 CHECK_TEST = "assert_no_cross_system_check_in_error"  # the singular test that fails the build
+CONFLICT_TEST = "assert_no_xapi_statement_id_conflict"  # warns about refused xAPI versions
 REFS_SHOWN = 3
 
 
@@ -59,6 +60,31 @@ _REFS_SQL = (
 )
 
 
+_CONFLICTS_SQL = (
+    "select record_id, _source_file, _source_line, kept_source_file, kept_source_line "
+    "from staging.stg_lms__learning_record_conflicts order by record_id, _load_id, _source_line"
+)
+
+
+@dataclass(frozen=True)
+class Conflicts:
+    """xAPI statement ids delivered again with other content (stg_lms__learning_record_conflicts)."""
+
+    count: int
+    first: tuple[tuple[Any, ...], ...]  # (record_id, file, line, kept file, kept line)
+
+    def message(self) -> str:
+        shown = "; ".join(
+            f"{record_id} at {file}:{line} (kept: {kept_file}:{kept_line})"
+            for record_id, file, line, kept_file, kept_line in self.first
+        )
+        more = ", …" if self.count > len(self.first) else ""
+        return (
+            f"xAPI statement id conflict: {self.count} statement(s) re-use an id with other content and were "
+            f"refused (the first stored version is kept): {shown}{more}"
+        )
+
+
 def _findings(checks: list[tuple[Any, ...]], refs: list[tuple[Any, ...]]) -> list[CheckFinding]:
     by_check: dict[str, list[str]] = {}
     for name, ref in refs:
@@ -81,37 +107,46 @@ def _findings(checks: list[tuple[Any, ...]], refs: list[tuple[Any, ...]]) -> lis
     return findings
 
 
-def read_findings(config: Config, build_db: Path) -> list[CheckFinding]:
-    """The checks at warn or error in the build just made (none when it has no such tables)."""
+def _queries(con: Any, marts: str, restricted: str) -> tuple[list[CheckFinding], Conflicts]:
+    checks = con.execute(_CHECKS_SQL.format(marts=marts)).fetchall()
+    refs = con.execute(_REFS_SQL.format(restricted=restricted)).fetchall()
+    count = con.execute("select count(*) from staging.stg_lms__learning_record_conflicts").fetchone()[0]
+    first = con.execute(_CONFLICTS_SQL + f" limit {REFS_SHOWN}").fetchall()
+    return _findings(checks, refs), Conflicts(int(count), tuple(tuple(row) for row in first))
+
+
+def read_findings(config: Config, build_db: Path) -> tuple[list[CheckFinding], Conflicts]:
+    """The checks at warn or error and the xAPI id conflicts of the build just made (none when it
+    has no such tables)."""
+    nothing: tuple[list[CheckFinding], Conflicts] = ([], Conflicts(0, ()))
     if config.target == "duckdb":
         if not build_db.exists():
-            return []
+            return nothing
         try:
             with duckdb.connect(str(build_db), read_only=True) as con:
-                checks = con.execute(_CHECKS_SQL.format(marts="marts")).fetchall()
-                refs = con.execute(_REFS_SQL.format(restricted="restricted")).fetchall()
+                return _queries(con, "marts", "restricted")
         except duckdb.Error:
-            return []
-        return _findings(checks, refs)
+            return nothing
     from psycopg import Error as PostgresError
 
     from warehouse.postgres_target import BUILD_SUFFIX, WarehouseError, connect
 
     try:
         with connect() as con:
-            checks = con.execute(_CHECKS_SQL.format(marts="marts" + BUILD_SUFFIX)).fetchall()
-            refs = con.execute(_REFS_SQL.format(restricted="restricted" + BUILD_SUFFIX)).fetchall()
+            return _queries(con, "marts" + BUILD_SUFFIX, "restricted" + BUILD_SUFFIX)
     except (PostgresError, WarehouseError):
-        return []
-    return _findings(checks, refs)
+        return nothing
 
 
 def explain_checks(
-    findings: list[CheckFinding], failures: list[str], warnings: list[str]
+    found: tuple[list[CheckFinding], Conflicts], failures: list[str], warnings: list[str]
 ) -> tuple[list[str], list[str]]:
-    """The build's failures and warnings with each check at error / warn said in full (in place of
-    dbt's "Got N results" for the check test)."""
+    """The build's failures and warnings with each check at error / warn, and the xAPI id
+    conflicts, said in full (in place of dbt's "Got N results" for their tests)."""
+    findings, conflicts = found
     errors = [finding.message() for finding in findings if finding.status == "error"]
     if errors:
         failures = [line for line in failures if CHECK_TEST not in line] + errors
+    if conflicts.count:
+        warnings = [line for line in warnings if CONFLICT_TEST not in line] + [conflicts.message()]
     return failures, warnings + [finding.message() for finding in findings if finding.status == "warn"]

@@ -104,6 +104,13 @@ def _create_raw_tables(con: psycopg.Connection) -> None:
             for field in schema
         )
         con.execute(sql.SQL("create table if not exists {} ({})").format(_relation(entity), columns))
+        for field in schema:  # a column the entity gained since the table was made
+            kind = sql.SQL("jsonb" if (entity, field.name) in jsonb else warehouse_type(field.type, POSTGRES_TYPES))
+            con.execute(
+                sql.SQL("alter table {} add column if not exists {} {}").format(
+                    _relation(entity), sql.Identifier(field.name), kind
+                )
+            )
     con.execute("create schema if not exists raw_landing")
     con.execute(
         "create table if not exists raw_landing._files (relation text, load_id text, fingerprint text, "

@@ -12,9 +12,6 @@
     'invoice_line_for_unknown_session_or_course': 'vendor.invoice_line',
     'employee_manager_missing_from_roster': 'hris.employee',
 } -%}
-{%- macro bound(value, type) -%}
-    {%- if value is none -%}cast(null as {{ type }}){%- else -%}cast({{ value }} as {{ type }}){%- endif -%}
-{%- endmacro -%}
 
 with
 
@@ -36,10 +33,10 @@ thresholds as (
     select
         '{{ name }}' as check_name,
         '{{ entities.get(name, "") }}' as entity,
-        {{ bound(limits.get('warn_above'), 'decimal(9, 4)') }} as warn_above_share,
-        {{ bound(limits.get('warn_above_rows'), 'bigint') }} as warn_above_rows,
-        {{ bound(limits.get('error_above'), 'decimal(9, 4)') }} as error_above_share,
-        {{ bound(limits.get('error_above_rows'), 'bigint') }} as error_above_rows
+        {{ threshold_bound(limits.get('warn_above'), 'decimal(9, 4)') }} as warn_above_share,
+        {{ threshold_bound(limits.get('warn_above_rows'), 'bigint') }} as warn_above_rows,
+        {{ threshold_bound(limits.get('error_above'), 'decimal(9, 4)') }} as error_above_share,
+        {{ threshold_bound(limits.get('error_above_rows'), 'bigint') }} as error_above_rows
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
