@@ -128,7 +128,7 @@ class PostgresSettings(StrictModel):
 
 
 class Schedule(StrictModel):
-    """``schedule:`` — when the nightly-sync deployment runs (``trainops deploy-settings``)."""
+    """``schedule:`` — when the nightly-sync deployment runs (``trainops deploy``, prefect.yaml)."""
 
     cron: str = "30 2 * * *"
     timezone: str | None = None  # default: the config's ``timezone``
@@ -147,6 +147,14 @@ class Schedule(StrictModel):
             message = f"expected a five-field cron expression such as '30 2 * * *', got {shown(self.cron)}"
             raise invalid(message, field="cron")
         return self
+
+
+SCHEDULE_ENV = ("TRAINOPS_SCHEDULE_CRON", "TRAINOPS_SCHEDULE_TIMEZONE")  # what prefect.yaml reads
+
+
+def schedule_env(schedule: Schedule, timezone: str) -> dict[str, str]:
+    """The nightly schedule as the environment ``prefect deploy`` templates prefect.yaml with."""
+    return dict(zip(SCHEDULE_ENV, (schedule.cron, schedule.timezone or timezone), strict=True))
 
 
 def dbt_settings_vars(checks: Mapping[str, CheckThresholds]) -> dict[str, Any]:

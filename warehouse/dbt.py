@@ -67,8 +67,9 @@ def dbt_env(config: Config, build_db: Path) -> dict[str, str]:
         TRAINOPS_BUILD_DB=str(build_db),
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
         DO_NOT_TRACK="1",
-        TRAINOPS_DUCKDB_MEMORY_LIMIT=config.build.memory_limit,
     )
+    # trainops.yaml `build.memory_limit`; the environment variable, when set, overrides it
+    env.setdefault("TRAINOPS_DUCKDB_MEMORY_LIMIT", config.build.memory_limit)
     return env
 
 
