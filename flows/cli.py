@@ -95,9 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--open", action="store_true", help="then open it in the default web browser")
     dashboard.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
 
-    deploy = commands.add_parser(
-        "deploy", help="deploy prefect.yaml's flows with the nightly schedule of trainops.yaml (prefect deploy --all)"
-    )
+    deploy = commands.add_parser("deploy", help="prefect deploy --all, with the nightly schedule of trainops.yaml")
     deploy.add_argument("--config")
     deploy.add_argument("--print", action="store_true", help="only print the schedule's environment")
 
