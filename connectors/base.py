@@ -163,6 +163,7 @@ class ParseContext:
 
     reference_dir: Path | None = None
     source_name: str = "adhoc"
+    xapi_occurred_at: str = "timestamp"  # xapi_files: the source's `xapi.occurred_at` (connectors/lms/xapi_files.py)
 
 
 class FileParser(Protocol):

@@ -59,6 +59,10 @@ ENTITIES: dict[str, pa.Schema] = {
             ("registration", pa.string()),
             ("voids_record_id", pa.string()),  # set on a voiding statement: the record it retracts
             ("source_system", pa.string()),
+            # lineage of xAPI records: true when the statement had no id and record_id was derived
+            # from its content (UUID v5); where occurred_at came from (timestamp / stored / constant)
+            ("record_id_derived", pa.bool_()),
+            ("occurred_at_from", pa.string()),
             ("raw", pa.string()),
         ]
     ),

@@ -36,6 +36,7 @@ from pipeline.backfill_plan import DEFAULT_CHUNK_DAYS, Chunk, Plan, describe_pla
 from pipeline.backfill_progress import Progress, last_build_seconds, read_progress, write_progress
 from pipeline.config import Config
 from pipeline.lifecycle import RunFailed, business_today
+from warehouse.dbt import configured_window
 
 
 @task(retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=not_a_source_error)
@@ -112,7 +113,7 @@ def _backfill(config: Config, plan: Plan, as_of: date, record: dict[str, Any], s
             f"{len(failures)} chunk(s) failed, nothing published (rerun to resume): {'; '.join(failures[:3])}",
             record,
         )
-    extra_vars = history_vars(plan.start, as_of)
+    extra_vars = history_vars(plan.start, as_of, configured_window(config, as_of))
     record["sources"] = []
     validate_build_publish(
         config, as_of, record["run_id"], record, extra_vars, on_step=progress.update, full_refresh="a backfill"

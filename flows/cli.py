@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--open", action="store_true", help="then open it in the default web browser")
     dashboard.add_argument("--target", choices=("duckdb", "postgres"), help=_TARGET_HELP)
 
+    deploy = commands.add_parser("deploy", help="prefect deploy --all, with the nightly schedule of trainops.yaml")
+    deploy.add_argument("--config")
+    deploy.add_argument("--print", action="store_true", help="only print the schedule's environment")
+
     compliance = commands.add_parser(
         "compliance", help="was an employee compliant on a date, and why (evidence back to the raw record)"
     )
@@ -468,6 +472,26 @@ def _percent(value: object, why_none: str) -> str:
     return f"{value} %" if value is not None else f"n/a ({why_none})"
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """``prefect deploy --all`` from the repository, prefect.yaml's schedule templated from the
+    config's ``schedule:`` (pipeline/settings.py)."""
+    import subprocess
+
+    from pipeline.config import load_config
+    from pipeline.settings import schedule_env
+
+    config = load_config(args.config)
+    env = schedule_env(config.schedule, config.timezone)
+    if args.print:
+        print("\n".join(f"{name}={value}" for name, value in env.items()))
+        return EXIT_OK
+    prefect = str(Path(sys.executable).parent / "prefect")
+    repo = Path(__file__).resolve().parent.parent
+    command = [prefect, "--no-prompt", "deploy", "--all"]
+    done = subprocess.run(command, cwd=repo, env={**os.environ, **env}, check=False)
+    return EXIT_OK if done.returncode == 0 else EXIT_FAILED
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import webbrowser
 
@@ -514,6 +538,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "publish": cmd_publish,
     "compliance": cmd_compliance,
     "dashboard": cmd_dashboard,
+    "deploy": cmd_deploy,
 }
 
 

@@ -48,6 +48,14 @@ from connectors.options import (
     shown,
 )
 from pipeline.config_errors import first_error
+from pipeline.settings import (
+    BuildSettings,
+    Checks,
+    ComplianceHistory,
+    PostgresSettings,
+    Schedule,
+    XapiFileSettings,
+)
 
 DEFAULT_CONFIG_NAMES = ("trainops.yaml", "trainops.yml")
 DEMO_DIR = Path("data") / "demo"  # where `trainops demo` generates its enterprise and config
@@ -151,11 +159,18 @@ class FileSource(SourceBase, FileDropOptions):
     path: ConfigPath = Field(description="the directory its files are dropped in")
     learners: LearnerSettings = LearnerSettings()
     mapping: SourceMapping | None = None  # a foreign layout read into the kind's canonical rows (connectors/mapping)
+    xapi: XapiFileSettings = XapiFileSettings()  # xapi_files only: where occurred_at comes from
 
     @model_validator(mode="after")
     def _mapping_fits_kind(self) -> Self:
         if self.mapping is not None:
             check_mapping(self.kind, self.mapping)
+        return self
+
+    @model_validator(mode="after")
+    def _xapi_only(self) -> Self:
+        if self.kind != "xapi_files" and "xapi" in self.model_fields_set:
+            raise invalid("only for kind xapi_files", field="xapi")
         return self
 
 
@@ -261,6 +276,14 @@ class Config(StrictModel):
     notify_webhook_env: SecretEnv | None = None  # NAME of the env var holding a Slack-compatible webhook URL
     extract: Annotated[Extraction, _mapping_or_default("task_runner, workers and/or dask_address")] = Extraction()
     target: Literal["duckdb", "postgres"] = "duckdb"  # duckdb: files under home/warehouse | postgres (PG* env)
+    # operator settings (pipeline/settings.py, README "Configuration reference"), each with its default
+    checks: Checks = Field(default=None, validate_default=True)  # cross-system check thresholds
+    compliance_history: Annotated[ComplianceHistory, _mapping_or_default("months, start and/or grain")] = (
+        ComplianceHistory()
+    )
+    build: Annotated[BuildSettings, _mapping_or_default("memory_limit")] = BuildSettings()
+    postgres: Annotated[PostgresSettings, _mapping_or_default("bi_role")] = PostgresSettings()
+    schedule: Annotated[Schedule, _mapping_or_default("cron and/or timezone")] = Schedule()
 
     _path: Path = PrivateAttr(default=Path("trainops.yaml"))
 
@@ -308,6 +331,12 @@ class Config(StrictModel):
             for source in self.sources
         )
         object.__setattr__(self, "sources", sources)  # frozen: filled in once, while validating
+        return self
+
+    @model_validator(mode="after")
+    def _schedule_timezone(self) -> Self:
+        if self.schedule.timezone is None:  # the nightly runs in the config's timezone unless told
+            object.__setattr__(self, "schedule", self.schedule.model_copy(update={"timezone": self.timezone}))
         return self
 
     @property

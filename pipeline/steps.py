@@ -57,7 +57,9 @@ COMMITTED_LOAD = state.COMMITTED_LOAD  # the state's key naming the last load it
 def connector_for(config: Config, source: Source) -> Connector[Any, Any]:
     """The source's connector, built from its validated options (``connectors/registry.py``)."""
     if isinstance(source, FileSource):
-        context = ParseContext(reference_dir=config.reference_dir, source_name=source.name)
+        context = ParseContext(
+            reference_dir=config.reference_dir, source_name=source.name, xapi_occurred_at=source.xapi.occurred_at
+        )
         return registry.file_connector(source.name, source.kind, source, context)
     return registry.api_source_connector(source.name, source.kind, source)  # type: ignore[arg-type]
 

@@ -33,9 +33,11 @@ import pyarrow as pa
 
 from connectors.testhooks import pause_point
 from pipeline import cancel
-from pipeline.compliance_window import history_window
+from pipeline.compliance_window import HistoryWindow, history_window
 from pipeline.config import Config, FileSource
+from pipeline.settings import dbt_settings_vars
 from warehouse import incremental
+from warehouse.check_messages import explain_checks, read_findings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 
@@ -73,6 +75,8 @@ def dbt_env(config: Config, build_db: Path) -> dict[str, str]:
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
         DO_NOT_TRACK="1",
     )
+    # trainops.yaml `build.memory_limit`; the environment variable, when set, overrides it
+    env.setdefault("TRAINOPS_DUCKDB_MEMORY_LIMIT", config.build.memory_limit)
     return env
 
 
@@ -84,14 +88,23 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def configured_window(config: Config, as_of: date) -> HistoryWindow:
+    """The compliance history window ``compliance_history:`` in trainops.yaml asks for."""
+    window = config.compliance_history
+    return history_window(as_of, months=window.months, start=window.start, grain=window.grain)
+
+
 def dbt_vars(config: Config, as_of: date) -> dict[str, Any]:
-    """The vars of every dbt build: the as-of date, the business timezone, the due-soon days and the
-    compliance history window (pipeline/compliance_window.py), which dbt only reads."""
+    """The vars of every dbt build, the one place trainops.yaml's settings reach dbt: the as-of date,
+    the business timezone, the due-soon days, the compliance history window
+    (pipeline/compliance_window.py), the cross-system check thresholds (pipeline/settings.py) and
+    the learner matching per source. dbt only reads them."""
     return {
         "as_of": as_of.isoformat(),
         "business_timezone": config.timezone,
         "due_soon_days": config.due_soon_days,
-        **history_window(as_of).dbt_vars(),
+        **configured_window(config, as_of).dbt_vars(),
+        **dbt_settings_vars(config.checks),
         "learner_matching": {
             source.name: list(source.learners.match_names_to)
             for source in config.sources
@@ -179,6 +192,7 @@ def build_marts(
             failures.append(line)
         elif result["status"] == "warn":
             warnings.append(line)
+    failures, warnings = explain_checks(read_findings(config, build_db), failures, warnings)
     success = process.returncode == 0 and not failures
     return BuildResult(
         build_db, success, seconds, counts, failures, warnings, plan.kind, plan.reasons, plan.select(), plan

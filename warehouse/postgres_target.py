@@ -105,6 +105,13 @@ def _create_raw_tables(con: psycopg.Connection) -> None:
             for field in schema
         )
         con.execute(sql.SQL("create table if not exists {} ({})").format(_relation(entity), columns))
+        for field in schema:  # a column the entity gained since the table was made
+            kind = sql.SQL("jsonb" if (entity, field.name) in jsonb else warehouse_type(field.type, POSTGRES_TYPES))
+            con.execute(
+                sql.SQL("alter table {} add column if not exists {} {}").format(
+                    _relation(entity), sql.Identifier(field.name), kind
+                )
+            )
     con.execute("create schema if not exists raw_landing")
     con.execute(
         "create table if not exists raw_landing._files (relation text, load_id text, fingerprint text, "
@@ -309,8 +316,11 @@ class PublishResult:
     exports: dict[str, Path]
 
 
-def bi_role() -> str:
-    return os.environ.get(BI_ROLE_ENV, DEFAULT_BI_ROLE)
+def bi_role(config: Config | None = None) -> str:
+    """The role granted read access to the marts: ``postgres.bi_role`` in trainops.yaml
+    (``$TRAINOPS_BI_ROLE`` overrides it, e.g. for tests sharing a cluster)."""
+    configured = config.postgres.bi_role if config is not None else DEFAULT_BI_ROLE
+    return os.environ.get(BI_ROLE_ENV) or configured
 
 
 def _schema_exists(con: psycopg.Connection, name: str) -> bool:
@@ -338,16 +348,16 @@ def table_checksum(con: psycopg.Connection, schema: str, table: str) -> str:
     return f"{row[0]}:{row[1]}"
 
 
-def _grant_bi(con: psycopg.Connection) -> None:
-    role = sql.Identifier(bi_role())
-    exists = con.execute("select 1 from pg_roles where rolname = %s", [bi_role()]).fetchone()
+def _grant_bi(con: psycopg.Connection, name: str) -> None:
+    role = sql.Identifier(name)
+    exists = con.execute("select 1 from pg_roles where rolname = %s", [name]).fetchone()
     if not exists:
         con.execute(sql.SQL("create role {} nologin").format(role))
     con.execute(sql.SQL("grant usage on schema marts to {}").format(role))
     con.execute(sql.SQL("grant select on all tables in schema marts to {}").format(role))
 
 
-def _swap(con: psycopg.Connection, incoming: str, outgoing: str) -> None:
+def _swap(con: psycopg.Connection, incoming: str, outgoing: str, role: str) -> None:
     """For each published schema: ``<s>`` → ``<s><outgoing>`` and ``<s><incoming>`` → ``<s>``."""
     for schema in PUBLISHED:
         if not _schema_exists(con, schema + incoming):
@@ -357,7 +367,7 @@ def _swap(con: psycopg.Connection, incoming: str, outgoing: str) -> None:
         if _schema_exists(con, schema):
             _rename(con, schema, schema + outgoing)
         _rename(con, schema + incoming, schema)
-    _grant_bi(con)
+    _grant_bi(con, role)
 
 
 def _rename(con: psycopg.Connection, schema: str, to: str) -> None:
@@ -374,7 +384,7 @@ def publish(config: Config, run_id: str) -> PublishResult:
         checksums = {name: table_checksum(con, "marts" + BUILD_SUFFIX, name) for name in names}
         tables = {name: int(checksum.split(":", 1)[0]) for name, checksum in checksums.items()}  # rows:md5
         pause_point("publish")  # crash tests: audited, not yet swapped in
-        _swap(con, BUILD_SUFFIX, PREVIOUS_SUFFIX)
+        _swap(con, BUILD_SUFFIX, PREVIOUS_SUFFIX, bi_role(config))
     return PublishResult(describe() + " (schema marts)", run_id, tables, checksums, {})
 
 
@@ -387,7 +397,7 @@ def rollback(config: Config) -> str:
         for schema in PUBLISHED:
             con.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + swap_name)))
             _rename(con, schema + PREVIOUS_SUFFIX, schema + swap_name)
-        _swap(con, swap_name, PREVIOUS_SUFFIX)
+        _swap(con, swap_name, PREVIOUS_SUFFIX, bi_role(config))
     return describe() + " (schema marts)"
 
 

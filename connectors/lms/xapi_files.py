@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,13 @@ from connectors.parsing import (
 )
 
 ENTITY = "lms.learning_record"
+# The namespace of derived statement ids (UUID v5): fixed, so a statement gets the same id in every
+# run, file and installation.
+STATEMENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/trainops/xapi-statement")
+# Properties an LRS sets or vouches for, not part of what the statement says (xAPI 2.0 "Statement
+# comparison" leaves them out too): not in a derived id.
+_NOT_CONTENT = ("id", "stored", "authority", "version")
+OCCURRED_AT_DEFAULT = "timestamp"  # timestamp, else stored (an LRS sets a missing timestamp to stored)
 
 _DURATION_RE = re.compile(
     r"^P(?!$)(?:(?P<w>\d+(?:[.,]\d+)?)W)?(?:(?P<d>\d+(?:[.,]\d+)?)D)?"
@@ -130,6 +138,28 @@ def _bool(result: dict[str, Any], key: str) -> bool | None:
     raise FieldError("parse.invalid_bool", f"result.{key}", value, f"result.{key}: {value!r} is not true/false")
 
 
+def derived_id(stmt: dict[str, Any]) -> str:
+    """A deterministic id for a statement that has none: UUID v5 over its canonical JSON (sorted
+    keys, compact, without id, stored, authority and version), so the same statement delivered
+    again, in another file or another night, gets the same id."""
+    content = {key: value for key, value in stmt.items() if key not in _NOT_CONTENT}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return str(uuid.uuid5(STATEMENT_NAMESPACE, canonical))
+
+
+def occurred(timestamp: Any, stored: Any, setting: str) -> tuple[Any, str]:
+    """occurred_at and where it came from, by the source's ``xapi.occurred_at`` setting:
+    ``timestamp`` (the default: timestamp, else stored), ``stored`` (always stored), or an ISO
+    timestamp (timestamp, else that constant)."""
+    if setting == "stored":
+        return stored, "stored"
+    if timestamp is not None:
+        return timestamp, "timestamp"
+    if setting == OCCURRED_AT_DEFAULT:
+        return stored, "stored"
+    return parse_timestamp(setting, "xapi.occurred_at"), "constant"
+
+
 def _timestamp(stmt: dict[str, Any], key: str) -> Any:
     value = stmt.get(key)
     if value is None:
@@ -203,11 +233,12 @@ def source_system_of(origin: str | None) -> str:
     return f"xapi:{origin}" if origin else "xapi"
 
 
-def record_from_statement(stmt: Any, raw: str | None = None) -> dict[str, Any]:
+def record_from_statement(stmt: Any, raw: str | None = None, occurred_at: str = OCCURRED_AT_DEFAULT) -> dict[str, Any]:
     """One xAPI statement → the values of an `lms.learning_record` (raises `FieldError`).
 
     ``raw`` is the statement's source text when there is one (a JSON Lines line); without it the
-    statement is re-serialised as compact JSON.
+    statement is re-serialised as compact JSON. A statement without an id gets ``derived_id``;
+    ``occurred_at`` is the source's setting (``occurred``).
     """
     if not isinstance(stmt, dict):
         raise FieldError(
@@ -219,16 +250,17 @@ def record_from_statement(stmt: Any, raw: str | None = None) -> dict[str, Any]:
             "parse.invalid_statement", None, None, f"not an xAPI statement (no actor, verb or object; keys: {keys})"
         )
     record_id = stmt.get("id")
-    if not isinstance(record_id, str) or not record_id.strip():
-        raise _missing("record_id", "the statement has no id")
+    derived = record_id is None or (isinstance(record_id, str) and not record_id.strip())
+    if derived:
+        record_id = derived_id(stmt)
+    elif not isinstance(record_id, str):
+        raise FieldError("parse.invalid_statement_id", "record_id", record_id, f"id: {record_id!r} is not a string")
     learner_ref = learner_of(stmt.get("actor"))
     verb_text = verb_of(stmt.get("verb"))
     course_ref, activity_id, voids = target_of(verb_text, stmt.get("object"))
 
-    occurred_at = _timestamp(stmt, "timestamp")
     stored_at = _timestamp(stmt, "stored")
-    if occurred_at is None:
-        occurred_at = stored_at
+    occurred_at, occurred_from = occurred(_timestamp(stmt, "timestamp"), stored_at, occurred_at)
     if occurred_at is None:
         raise _missing("occurred_at", "the statement has neither timestamp nor stored")
 
@@ -249,6 +281,8 @@ def record_from_statement(stmt: Any, raw: str | None = None) -> dict[str, Any]:
         "registration": registration_of(context),
         "voids_record_id": voids,
         "source_system": source_system_of(platform_of(context) or authority_ref(stmt)),
+        "record_id_derived": derived,
+        "occurred_at_from": occurred_from,
         "raw": compact_json(stmt) if raw is None else raw,
     }
 
@@ -263,9 +297,9 @@ def _statements(document: Any) -> list[Any]:
     return [document]
 
 
-def _add(result: ParseResult, source_file: str, line: int, stmt: Any, text: str | None) -> None:
+def _add(result: ParseResult, source_file: str, line: int, stmt: Any, text: str | None, occurred_at: str) -> None:
     try:
-        values = record_from_statement(stmt, raw=text)
+        values = record_from_statement(stmt, raw=text, occurred_at=occurred_at)
     except FieldError as error:
         source = text if text is not None else compact_json(stmt)
         result.rejects.append(reject_from(error, ENTITY, source_file, line, source))
@@ -306,7 +340,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
         raise SourceError(f"{path.name}: cannot read: {exc.strerror or exc}") from None
 
 
-def parse_line(result: ParseResult, source_file: str, number: int, line: str) -> None:
+def parse_line(
+    result: ParseResult, source_file: str, number: int, line: str, occurred_at: str = OCCURRED_AT_DEFAULT
+) -> None:
     """One line of a JSON Lines file → a record or a reject in ``result`` (a blank line: nothing)."""
     text = line.strip()
     if not text:
@@ -316,7 +352,7 @@ def parse_line(result: ParseResult, source_file: str, number: int, line: str) ->
     except json.JSONDecodeError as error:
         result.rejects.append(_malformed(source_file, number, error, text))
         return
-    _add(result, source_file, number, stmt, text)
+    _add(result, source_file, number, stmt, text, occurred_at)
 
 
 class XapiFilesParser:
@@ -332,20 +368,20 @@ class XapiFilesParser:
 
     def parse(self, path: Path, context: ParseContext) -> ParseResult:
         if path.suffix.lower() == ".jsonl":
-            return self.parse_jsonl(path)
-        return self.parse_json(path)
+            return self.parse_jsonl(path, context.xapi_occurred_at)
+        return self.parse_json(path, context.xapi_occurred_at)
 
-    def parse_jsonl(self, path: Path) -> ParseResult:
+    def parse_jsonl(self, path: Path, occurred_at: str = OCCURRED_AT_DEFAULT) -> ParseResult:
         if self.columnar:
             from connectors.lms import xapi_columnar
 
-            fast = xapi_columnar.parse_jsonl(path)
+            fast = xapi_columnar.parse_jsonl(path, occurred_at)
             if fast is not None:
                 return fast
         result = ParseResult()
         for number, line, utf8 in _lines(path):
             if utf8:
-                parse_line(result, path.name, number, line)
+                parse_line(result, path.name, number, line, occurred_at)
                 continue
             error = FieldError(
                 "parse.encoding", None, None, "line is not UTF-8 text (an undecodable byte, e.g. cp1252)"
@@ -353,7 +389,7 @@ class XapiFilesParser:
             result.rejects.append(reject_from(error, ENTITY, path.name, number, line.strip()))
         return result
 
-    def parse_json(self, path: Path) -> ParseResult:
+    def parse_json(self, path: Path, occurred_at: str = OCCURRED_AT_DEFAULT) -> ParseResult:
         result = ParseResult()
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -367,5 +403,5 @@ class XapiFilesParser:
             result.rejects.append(_malformed(path.name, None, error, text))
             return result
         for index, stmt in enumerate(_statements(document), start=1):
-            _add(result, path.name, index, stmt, None)
+            _add(result, path.name, index, stmt, None, occurred_at)
         return result

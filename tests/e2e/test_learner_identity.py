@@ -15,8 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connectors.lms import xapi_files
 from flows.nightly import nightly_sync
 from pipeline.config import load_config
+from pipeline.lifecycle import RunFailed
 
 pytestmark = pytest.mark.e2e
 
@@ -86,6 +88,17 @@ def statements() -> list[dict]:
     ]
 
 
+# An LMS log export's statement without an id (it gets a derived one), delivered again in the next
+# file as another LRS stored it; and statement 2's id re-used with other content (a conflict: refused)
+ID_LESS = {k: v for k, v in statement(0, mbox("E02"), "attempted", 25).items() if k != "id"}
+
+
+def redelivered() -> list[dict]:
+    again = {**ID_LESS, "stored": "2026-11-02T00:00:00Z", "authority": {"mbox": "mailto:lrs2@lms.example"}}
+    conflict = {**statement(2, mbox("E02"), "failed", 2), "stored": "2026-11-02T00:00:00Z"}
+    return [again, conflict]
+
+
 def write_enterprise(root: Path) -> Path:
     rosters = {"hr_uk": ["2026-10-15", "2026-11-15"], "hr_de": ["2026-10-31", "2026-11-27"]}
     for source, days in rosters.items():
@@ -100,8 +113,9 @@ def write_enterprise(root: Path) -> Path:
             rows = [row.replace("Ops GB", "Ops DE") if source == "hr_de" else row for row in rows]
             (folder / f"employees_{day}.csv").write_text(HR_HEADER + "".join(rows))
     (root / "drops" / "lrs").mkdir(parents=True)
-    lines = "".join(json.dumps(s) + "\n" for s in statements())
+    lines = "".join(json.dumps(s) + "\n" for s in [*statements(), ID_LESS])
     (root / "drops" / "lrs" / "statements_2026-10.jsonl").write_text(lines)
+    (root / "drops" / "lrs" / "statements_2026-11.json").write_text(json.dumps(redelivered()))
     reference = root / "reference"
     reference.mkdir()
     files = {
@@ -140,16 +154,41 @@ def rows(database: str | Path, sql: str) -> list[tuple]:
 
 
 def test_a_voiding_statement_is_no_learning_record_and_the_run_publishes(enterprise):
-    """16 statements: the voiding one (by an administrator HR does not know) and the statement it
-    retracts leave 14 records; 1 names a contractor (7 %, a warning under the 10 % error line);
-    the record whose alias names two employees is not an unknown learner."""
+    """16 statements with ids and 1 without (delivered twice, counted once; a re-used id with
+    other content is refused): the voiding one (by an administrator HR does not know) and the
+    statement it retracts leave 15 records; 1 names a contractor (7 %, a warning under the error
+    line); the record whose alias names two employees is not an unknown learner."""
     assert enterprise["record"]["status"] == "success"
     checks = rows(
         enterprise["config"].marts_db,
         "select checked_rows, failing_rows, check_status from rpt_cross_system_checks "
         "where check_name = 'learning_record_learner_unknown_to_hr'",
     )
-    assert checks == [(14, 1, "warn")]
+    assert checks == [(15, 1, "warn")]
+
+
+def test_an_id_less_statement_gets_one_derived_id_and_a_reused_id_is_a_conflict(enterprise):
+    build = enterprise["build"]
+    derived = rows(
+        build,
+        "select record_id, verb, record_id_derived, occurred_at_from from staging.stg_lms__learning_records "
+        "where record_id_derived",
+    )
+    assert derived == [(xapi_files.derived_id(ID_LESS), "attempted", True, "timestamp")]
+    kept = rows(build, "select verb from staging.stg_lms__learning_records where record_id like '%000000000002'")
+    assert kept == [("completed",)]  # the first stored version wins
+    conflicts = rows(
+        build, "select record_id, _source_file, kept_source_file from staging.stg_lms__learning_record_conflicts"
+    )
+    assert conflicts == [
+        ("00000000-0000-4000-8000-000000000002", "statements_2026-11.json", "statements_2026-10.jsonl")
+    ]
+    warning = (
+        "xAPI statement id conflict: 1 statement(s) re-use an id with other content and were refused (the first "
+        "stored version is kept): 00000000-0000-4000-8000-000000000002 at statements_2026-11.json:2 "
+        "(kept: statements_2026-10.jsonl:2)"
+    )
+    assert warning in enterprise["record"]["build"]["warnings"]
 
 
 def test_unresolved_learners_list_the_contractor_and_the_ambiguous_alias_only(enterprise):
@@ -188,9 +227,32 @@ def test_compliance_evidence_says_how_the_learner_was_matched(enterprise):
 def test_the_ambiguous_alias_is_a_build_warning_in_the_run_report(enterprise):
     record = enterprise["record"]
     assert [w for w in record["build"]["warnings"] if "assert_no_ambiguous_learner_alias" in w]
-    assert not [w for w in record["build"]["warnings"] if "assert_no_ambiguous" not in w]
+    others = [w for w in record["build"]["warnings"] if "assert_no_ambiguous" not in w]
+    assert sorted(w.split(":")[0] for w in others) == [
+        "cross-system check learning_record_learner_unknown_to_hr warn",
+        "xAPI statement id conflict",
+    ]
     report = (enterprise["config"].home / "runs" / f"{record['run_id']}.html").read_text()
     assert "warning: test.trainops.assert_no_ambiguous_learner_alias" in report
+
+
+CONTRACTOR_WARNING = (
+    "cross-system check learning_record_learner_unknown_to_hr warn: 1 of 15 rows failing (6.67%), over its "
+    "warn threshold (rate > 0.00%); first refs: contractor.lee@temp-staffing.example; to change it, set "
+    "checks.learning_record_learner_unknown_to_hr.warn in trainops.yaml"
+)
+
+
+def test_the_unknown_contractor_is_a_warning_naming_him_in_the_record_and_the_report(enterprise):
+    """By default 1 unknown learner of 14 warns and publishes: the error level needs more than 10 %
+    and more than 3 rows (a 9-person company is not blocked by one contractor)."""
+    record = enterprise["record"]
+    assert CONTRACTOR_WARNING in record["build"]["warnings"]
+    saved = json.loads((enterprise["config"].home / "runs" / f"{record['run_id']}.json").read_text())
+    assert CONTRACTOR_WARNING in saved["build"]["warnings"]
+    report = (enterprise["config"].home / "runs" / f"{record['run_id']}.html").read_text()
+    assert "contractor.lee@temp-staffing.example" in report
+    assert "checks.learning_record_learner_unknown_to_hr.warn" in report
 
 
 def test_each_hr_source_speaks_for_its_own_employees(enterprise):
@@ -207,3 +269,24 @@ def test_each_hr_source_speaks_for_its_own_employees(enterprise):
         "E05": ("Ops GB", False), "E06": ("Ops DE", True), "E07": ("Ops DE", True), "E08": ("Ops DE", True),
         "E09": ("Ops DE", True),
     }  # fmt: skip
+
+
+def test_a_stricter_check_setting_fails_the_night_saying_why(enterprise, tmp_path):
+    """The same enterprise with ``checks:`` saying any unknown learner is an error: the run fails,
+    nothing new is published, and the message names the check, its count and rate, the threshold,
+    the contractor and the key to change."""
+    config_path = enterprise["config"].path
+    strict = config_path.with_name("strict.yaml")
+    strict.write_text(
+        config_path.read_text()
+        + "checks:\n  learning_record_learner_unknown_to_hr: {warn: {rate: 0}, error: {count: 0}}\n"
+    )
+    with pytest.raises(RunFailed) as failed:
+        nightly_sync(as_of=AS_OF, config_path=str(strict))
+    message = str(failed.value)
+    assert (
+        "cross-system check learning_record_learner_unknown_to_hr error: 1 of 15 rows failing (6.67%), over its "
+        "error threshold (count > 0); first refs: contractor.lee@temp-staffing.example; to change it, set "
+        "checks.learning_record_learner_unknown_to_hr.error in trainops.yaml"
+    ) in message
+    assert "Got 1 result" not in message

@@ -37,8 +37,9 @@ def test_prefect_yaml_declares_the_three_deployments():
     spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
     deployments = {d["name"]: d for d in spec["deployments"]}
     assert set(deployments) == {"nightly-sync", "backfill", "rebuild-marts"}
-    (schedule,) = deployments["nightly-sync"]["schedules"]
-    assert schedule["cron"] and schedule["timezone"] == "Europe/London"
+    (schedule,) = deployments["nightly-sync"]["schedules"]  # from trainops.yaml, by `trainops deploy`
+    assert schedule["cron"] == "{{ $TRAINOPS_SCHEDULE_CRON }}"
+    assert schedule["timezone"] == "{{ $TRAINOPS_SCHEDULE_TIMEZONE }}"
     assert all(d["concurrency_limit"]["limit"] == 1 for d in deployments.values())
     assert all(d["work_pool"]["name"] == "trainops" for d in deployments.values())
     assert deployments["backfill"]["entrypoint"] == "flows/backfill.py:backfill"
@@ -140,3 +141,24 @@ def test_backfill_deployment_runs_on_a_process_worker(server, tmp_path):
     assert progress["key"] == "backfill-progress" and progress["data"] == 100.0
     assert "chunks" in progress["description"]
     assert any(a["type"] == "markdown" and a["key"] == "backfill-summary" for a in artifacts)
+
+
+def test_trainops_deploy_schedules_the_nightly_in_the_configs_timezone(server, tmp_path):
+    """``trainops deploy``: the nightly-sync deployment gets trainops.yaml's ``schedule.cron`` and,
+    as no ``schedule.timezone`` is given, the config's ``timezone``."""
+    config = tmp_path / "trainops.yaml"
+    config.write_text(
+        f"reference_dir: {tmp_path}\ntimezone: America/Chicago\nschedule: {{cron: '15 3 * * 1-5'}}\n"
+        f"sources: [{{name: hr, kind: hris_csv, path: {tmp_path}}}]\n"
+    )
+    api = server["PREFECT_API_URL"]
+    pool = requests.post(f"{api}/work_pools/", json={"name": "trainops", "type": "process"}, timeout=30)
+    assert pool.status_code == 201, pool.text
+    trainops = str(Path(sys.executable).parent / "trainops")
+    done = subprocess.run(
+        [trainops, "deploy", "--config", str(config)], env=server, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    deployment = requests.get(f"{api}/deployments/name/nightly-sync/nightly-sync", timeout=30).json()
+    (schedule,) = [entry["schedule"] for entry in deployment["schedules"]]
+    assert (schedule["cron"], schedule["timezone"]) == ("15 3 * * 1-5", "America/Chicago")

@@ -121,7 +121,7 @@ def test_source_system_from_platform_or_authority() -> None:
 @pytest.mark.parametrize(
     ("overrides", "rule", "column"),
     [
-        ({"id": None}, "parse.missing_required", "record_id"),
+        ({"id": 42}, "parse.invalid_statement_id", "record_id"),
         ({"actor": {"name": "No IFI"}}, "parse.missing_required", "learner_ref"),
         ({"verb": "completed"}, "parse.missing_required", "verb"),
         ({"timestamp": "last tuesday"}, "parse.invalid_timestamp", "timestamp"),
@@ -258,10 +258,11 @@ def test_not_strict_json_samples_are_rejected(samples: Path) -> None:
 
 
 def test_spec_example_voiding_statement_lacks_an_id(samples: Path) -> None:
-    # the spec's voiding example is a request body: no id and no timestamp, so it cannot land as is
+    # the spec's voiding example is a request body: no id (one is derived) and no timestamp nor
+    # stored, so it cannot land as is
     result = parse_sample(samples, "adl-xapi-spec/examples/xAPI-Data-L0285-example.json")
     (reject,) = result.rejects
-    assert (reject.rule, reject.column_name) == ("parse.missing_required", "record_id")
+    assert (reject.rule, reject.column_name) == ("parse.missing_required", "occurred_at")
     stmt = json.loads(reject.record)
     assert stmt["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided"
     stmt.update(id="0a1b2c3d-0000-4000-8000-000000000000", stored="2013-05-18T05:32:34Z")

@@ -1,0 +1,25 @@
+{#- xAPI statements that re-use a statement id with other content (stg_lms__learning_record_versions):
+    refused, the first stored version kept; one row per refused version, with where it and the kept
+    version came from. The test assert_no_xapi_statement_id_conflict warns about them in the run
+    report. Ids and locations only. -#}
+
+with
+
+versions as (
+    select * from {{ ref('stg_lms__learning_record_versions') }}
+),
+
+final as (
+    select
+        record_id,
+        _source,
+        _load_id,
+        _source_file,
+        _source_line,
+        first_source_file as kept_source_file,
+        first_source_line as kept_source_line
+    from versions
+    where is_id_conflict
+)
+
+select * from final

@@ -1,0 +1,91 @@
+{{ config(materialized='view') }}
+{#- Every landed version of every learning record, ranked (stg_lms__learning_records keeps one per
+    record_id; stg_lms__learning_record_conflicts lists the refused ones). A view: read by those two.
+
+    xAPI statements (source_system `xapi…`) are immutable: the first stored version of an id wins
+    (earliest `stored`, then the earliest load and row), as the xAPI spec says; a later version
+    with other content (content_fingerprint: what the marts read, i.e. every mapped column but
+    stored_at, source_system and the lineage) is a conflict and counts nowhere. The same content
+    delivered again is the same record. An LMS's own records are updated in place: the latest load
+    wins. -#}
+
+with
+
+landed as (
+    select * from {{ source('lms', 'learning_record') }} as landed
+    where {{ not_quarantined('lms.learning_record', 'landed') }}
+),
+
+renamed as (
+    select
+        {{ clean_text('record_id') }} as record_id,
+        {{ clean_text('learner_ref') }} as learner_ref,
+        {{ clean_text('course_ref') }} as course_ref,
+        {{ clean_text('activity_id') }} as activity_id,
+        lower(trim(verb)) as verb,
+        occurred_at,
+        {{ to_business_date('occurred_at') }} as occurred_date,
+        stored_at,
+        success,
+        completion,
+        score_scaled,
+        duration_seconds,
+        {{ clean_text('registration') }} as registration,
+        {{ clean_text('voids_record_id') }} as voids_record_id,
+        {{ clean_text('source_system') }} as source_system,
+        coalesce(record_id_derived, false) as record_id_derived,
+        occurred_at_from,
+        _load_id,
+        _row,
+        _source,
+        _source_file,
+        _source_line
+    from landed
+),
+
+fingerprinted as (
+    select
+        *,
+        coalesce(source_system like 'xapi%', false) as is_xapi,
+        md5(
+            {%- for column in ['learner_ref', 'course_ref', 'activity_id', 'verb', 'occurred_at', 'success',
+                               'completion', 'score_scaled', 'duration_seconds', 'registration', 'voids_record_id'] %}
+            coalesce(cast({{ column }} as {{ dbt.type_string() }}), '~'){% if not loop.last %} || '|' ||{% endif %}
+            {%- endfor %}
+        ) as content_fingerprint
+    from renamed
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by record_id order by stored_at asc nulls last, _load_id asc, _row asc
+        ) as first_rank,
+        row_number() over (partition by record_id order by _load_id desc, _row desc) as latest_rank
+    from fingerprinted
+),
+
+first_versions as (
+    select
+        record_id,
+        content_fingerprint as first_fingerprint,
+        _source_file as first_source_file,
+        _source_line as first_source_line
+    from ranked
+    where first_rank = 1
+),
+
+final as (
+    select
+        ranked.*,
+        first_versions.first_source_file,
+        first_versions.first_source_line,
+        case when ranked.is_xapi then ranked.first_rank = 1 else ranked.latest_rank = 1 end as is_kept,
+        ranked.is_xapi and ranked.content_fingerprint <> first_versions.first_fingerprint as is_id_conflict
+    from ranked
+    inner join first_versions
+        on ranked.record_id = first_versions.record_id
+)
+
+select * from final
