@@ -56,7 +56,8 @@ def prepare(scale_name: str) -> tuple[Path, Path, dict[str, Any]]:
 
 def config_for(demo: Path, home: Path, mappings: dict[str, Any] | None) -> Any:
     from demo.foreign import LAYOUTS
-    from pipeline.config import demo_source_yaml, load_config
+    from pipeline.config import load_config
+    from pipeline.demo_config import demo_source_yaml
 
     lines = [f"home: {home}", f"reference_dir: {demo}", "timezone: Europe/London", "sources:"]
     lines += [

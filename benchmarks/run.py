@@ -153,7 +153,7 @@ def ensure_generated(scale: Scale, log: Callable[[str], None], reuse: bool = Fal
 def fresh_work(scale: Scale, generated: Path) -> Path:
     """A working copy of the generated demo (hard links: instant, and the cache stays untouched
     because files are only ever added or replaced, never written in place)."""
-    from pipeline.config import write_demo_config
+    from pipeline.demo_config import write_demo_config
 
     work = OUT / scale.name / "work"
     shutil.rmtree(work, ignore_errors=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import landing
-from pipeline.config import DEMO_SOURCES, demo_source_yaml
+from pipeline.demo_config import DEMO_SOURCES, demo_source_yaml
 from warehouse.duckdb_target import mart_tables, table_checksum
 
 # When the pipeline did something, not what the data says: differs between two homes by design.

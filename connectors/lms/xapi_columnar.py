@@ -181,7 +181,9 @@ def _lines(block: pa.Buffer, offsets: np.ndarray) -> pa.StringArray:
 # --- parsing ------------------------------------------------------------------------------------------
 
 
-def _parse(block: pa.Buffer, offsets: np.ndarray, blank: np.ndarray, start: int, stop: int) -> list[tuple[int, int, pa.Table | None]]:
+def _parse(
+    block: pa.Buffer, offsets: np.ndarray, blank: np.ndarray, start: int, stop: int
+) -> list[tuple[int, int, pa.Table | None]]:
     """Parse lines ``[start, stop)``: ``[(start, stop, table)]`` with one row per non-blank line in
     order, or, where that fails, the parts that parse and ``(start, stop, None)`` for small parts
     that do not."""

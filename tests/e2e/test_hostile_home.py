@@ -10,7 +10,8 @@ import pytest
 
 from demo import generate
 from flows.nightly import nightly_sync
-from pipeline.config import load_config, write_demo_config
+from pipeline.config import load_config
+from pipeline.demo_config import write_demo_config
 from reports import status
 
 pytestmark = pytest.mark.e2e

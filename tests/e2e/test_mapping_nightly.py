@@ -19,7 +19,8 @@ from homes import comparable_marts, write_config
 
 from demo import generate
 from flows.nightly import nightly_sync
-from pipeline.config import DEMO_SOURCES, demo_source_yaml, load_config
+from pipeline.config import load_config
+from pipeline.demo_config import DEMO_SOURCES, demo_source_yaml
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,8 @@ import yaml
 
 from demo import generate
 from flows.nightly import nightly_sync
-from pipeline.config import DEMO_SOURCES, load_config, write_demo_config
+from pipeline.config import load_config
+from pipeline.demo_config import DEMO_SOURCES, write_demo_config
 from pipeline.lifecycle import RunFailed
 from warehouse.dbt import DBT_PROJECT_DIR, dbt_env
 from warehouse.duckdb_target import published_checksums

@@ -26,7 +26,8 @@ from demo import generate
 from flows.backfill import backfill
 from flows.nightly import nightly_sync, rebuild_marts
 from pipeline import steps
-from pipeline.config import DEMO_SOURCES, load_config
+from pipeline.config import load_config
+from pipeline.demo_config import DEMO_SOURCES
 from pipeline.lifecycle import RunFailed
 from warehouse.duckdb_target import published_checksums
 

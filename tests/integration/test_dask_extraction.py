@@ -26,7 +26,8 @@ from prefect import flow
 from connectors import landing
 from demo import generate
 from flows.nightly import extract, extraction_runner, nightly_sync
-from pipeline.config import DEMO_SOURCES, ConfigError, Extraction, load_config, parse_config
+from pipeline.config import ConfigError, Extraction, load_config, parse_config
+from pipeline.demo_config import DEMO_SOURCES
 from pipeline.lifecycle import RunFailed
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,8 @@ from homes import comparable_marts
 from demo import generate
 from demo.foreign import LAYOUTS
 from flows.nightly import nightly_sync
-from pipeline.config import DEMO_SOURCES, demo_source_yaml, load_config
+from pipeline.config import load_config
+from pipeline.demo_config import DEMO_SOURCES, demo_source_yaml
 
 pytestmark = pytest.mark.integration
 

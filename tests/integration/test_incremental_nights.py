@@ -17,7 +17,8 @@ import pytest
 
 from demo import generate
 from pipeline import steps
-from pipeline.config import load_config, write_demo_config
+from pipeline.config import load_config
+from pipeline.demo_config import write_demo_config
 from tests.integration.equivalence import compare, duckdb_tables
 from warehouse import dbt, duckdb_target, incremental
 

@@ -18,7 +18,7 @@ import requests
 import yaml
 
 from demo import generate
-from pipeline.config import DEMO_SOURCES, demo_source_yaml
+from pipeline.demo_config import DEMO_SOURCES, demo_source_yaml
 
 pytestmark = pytest.mark.integration
 

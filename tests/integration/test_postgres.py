@@ -23,7 +23,8 @@ from psycopg import errors, sql
 from demo import generate
 from flows.cli import main
 from flows.nightly import nightly_sync
-from pipeline.config import load_config, write_demo_config
+from pipeline.config import load_config
+from pipeline.demo_config import write_demo_config
 from warehouse import dbt
 from warehouse import postgres_target as postgres
 from warehouse.catalogue import REFERENCE_SOURCES, optional_reference_tables, reference_columns

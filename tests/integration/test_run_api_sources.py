@@ -40,7 +40,8 @@ from werkzeug import Request, Response
 
 from connectors import landing, state
 from demo import generate
-from pipeline.config import load_config, write_demo_config
+from pipeline.config import load_config
+from pipeline.demo_config import write_demo_config
 from pipeline.lifecycle import business_today
 
 pytestmark = pytest.mark.integration

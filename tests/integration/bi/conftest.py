@@ -12,7 +12,8 @@ import pytest
 
 from demo import generate
 from flows.nightly import nightly_sync
-from pipeline.config import Config, load_config, write_demo_config
+from pipeline.config import Config, load_config
+from pipeline.demo_config import write_demo_config
 
 AS_OF = date(2026, 11, 28)
 COURSE_TITLE = "<script>alert(1)</script>"

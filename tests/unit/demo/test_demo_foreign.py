@@ -15,7 +15,8 @@ from connectors.base import ParseContext, SourceError
 from connectors.registry import FILE_KINDS, file_parser
 from demo import generate
 from demo.foreign import LAYOUTS
-from pipeline.config import DEMO_SOURCES, load_config, write_demo_config
+from pipeline.config import load_config
+from pipeline.demo_config import DEMO_SOURCES, write_demo_config
 from pipeline.mapping_proposal import KIND_SPECS, propose
 
 AS_OF = date(2026, 11, 30)

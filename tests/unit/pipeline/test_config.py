@@ -7,7 +7,8 @@ from pydantic import ValidationError
 from connectors.hris.bamboohr import BambooHrOptions
 from connectors.lms.xapi_lrs import XapiLrsOptions
 from connectors.options import SecretEnv
-from pipeline.config import ConfigError, find_config, load_config, write_demo_config
+from pipeline.config import ConfigError, find_config, load_config
+from pipeline.demo_config import write_demo_config
 
 
 def write(tmp_path: Path, text: str) -> Path:
