@@ -15,7 +15,6 @@ STAGING_MAY_REF = {"stg_quarantine__rows"}
 # each through an intermediate model and remove it here. The test fails on any new one, and on an
 # entry that no longer applies.
 MARTS_STILL_READING_STAGING = {
-    "fct_compliance_history": {"stg_reference__exemptions"},
     "fct_vendor_period_billing": {"stg_reference__vendor_contracts"},
     "fct_vendor_sla_monthly": {"stg_reference__vendor_contracts"},
     "rpt_vendor_spend_monthly": {"stg_reference__vendor_contracts", "stg_reference__vendors"},
