@@ -25,7 +25,7 @@ sessions as (
 ),
 
 contracts as (
-    select * from {{ ref('stg_reference__vendor_contracts') }}
+    select * from {{ ref('int_vendor_contracts') }}
 ),
 
 pricing_models as (
