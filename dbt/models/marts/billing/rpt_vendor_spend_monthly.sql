@@ -5,7 +5,7 @@
 with
 
 vendors as (
-    select * from {{ ref('stg_reference__vendors') }}
+    select * from {{ ref('int_vendors') }}
 ),
 
 lines as (
