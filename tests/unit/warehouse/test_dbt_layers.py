@@ -15,7 +15,6 @@ STAGING_MAY_REF = {"stg_quarantine__rows"}
 # each through an intermediate model and remove it here. The test fails on any new one, and on an
 # entry that no longer applies.
 MARTS_STILL_READING_STAGING = {
-    "rpt_unresolved_learners": {"stg_hris__employees", "stg_lms__learner_payloads"},
     "rpt_cross_system_checks": {
         "stg_lms__bookings", "stg_lms__sessions", "stg_vendor__invoice_lines", "stg_reference__courses",
         "stg_hris__employees",
