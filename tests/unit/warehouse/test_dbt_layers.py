@@ -11,15 +11,6 @@ import pytest
 NAME_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_", "rpt_")}
 # the one ref() inside staging: every landed-entity model drops quarantined rows through it
 STAGING_MAY_REF = {"stg_quarantine__rows"}
-# TODO(issue 16): marts that still read staging directly (docs/ARCHITECTURE.md lists them); route
-# each through an intermediate model and remove it here. The test fails on any new one, and on an
-# entry that no longer applies.
-MARTS_STILL_READING_STAGING = {
-    "rpt_cross_system_checks": {
-        "stg_lms__bookings", "stg_lms__sessions", "stg_vendor__invoice_lines", "stg_reference__courses",
-        "stg_hris__employees",
-    },
-}  # fmt: skip
 
 
 def models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -80,10 +71,7 @@ def test_marts_never_read_staging_directly(manifest):
         if layer(node) == "marts"
     }
     found = {name: refs for name, refs in found.items() if refs}
-    assert found == MARTS_STILL_READING_STAGING, (
-        "marts reading staging directly changed: route new ones through an intermediate model; "
-        f"remove fixed ones from MARTS_STILL_READING_STAGING. Now: {found}"
-    )
+    assert not found, f"marts reading staging directly (route them through an intermediate model): {found}"
 
 
 @pytest.mark.parametrize("folder", sorted(NAME_PREFIXES))
