@@ -12,18 +12,6 @@ NAME_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct
 # the ref()s inside staging: every landed-entity model drops quarantined rows through the first; the
 # learning records and their id conflicts read the one version of each record id the second keeps
 STAGING_MAY_REF = {"stg_quarantine__rows", "stg_lms__learning_record_versions"}
-# TODO(issue 16): marts that still read staging directly (docs/ARCHITECTURE.md lists them); route
-# each through an intermediate model and remove it here. The test fails on any new one, and on an
-# entry that no longer applies.
-MARTS_STILL_READING_STAGING = {
-    "fct_compliance_history": {"stg_reference__exemptions"},
-    "fct_vendor_period_billing": {"stg_reference__vendor_contracts"},
-    "fct_vendor_sla_monthly": {"stg_reference__vendor_contracts"},
-    "rpt_vendor_spend_monthly": {"stg_reference__vendor_contracts", "stg_reference__vendors"},
-    "rpt_invoice_disputes": {"stg_reference__vendors"},
-    "rpt_load_reconciliation": {"stg_landing__loads", "stg_landing__load_entities"},
-    "rpt_unresolved_learners": {"stg_hris__employees", "stg_lms__learner_payloads"},
-}  # fmt: skip
 
 
 def models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -84,10 +72,7 @@ def test_marts_never_read_staging_directly(manifest):
         if layer(node) == "marts"
     }
     found = {name: refs for name, refs in found.items() if refs}
-    assert found == MARTS_STILL_READING_STAGING, (
-        "marts reading staging directly changed: route new ones through an intermediate model; "
-        f"remove fixed ones from MARTS_STILL_READING_STAGING. Now: {found}"
-    )
+    assert not found, f"marts reading staging directly (route them through an intermediate model): {found}"
 
 
 @pytest.mark.parametrize("folder", sorted(NAME_PREFIXES))

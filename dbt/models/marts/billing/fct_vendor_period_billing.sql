@@ -1,5 +1,5 @@
 {#- Billing per vendor contract and billing period (docs/semantics.md). The expectation, by what the
-    contract's pricing model has (seed pricing_models): line-level expectations = the sum of its
+    contract's pricing model has (seed pricing_models, via int_vendor_contracts): line-level expectations = the sum of its
     lines' expectations (per_learner); a period fee = the fee per period (retainer); a fee with
     overage = fee + max(0, learners served − included_learners) × overage_rate (hybrid). This is
     the one place the period formulas live. Billed = the
@@ -11,15 +11,11 @@
 with
 
 contracts as (
-    select * from {{ ref('stg_reference__vendor_contracts') }}
+    select * from {{ ref('int_vendor_contracts') }}
 ),
 
 contract_periods as (
     select * from {{ ref('int_contract_periods') }}
-),
-
-pricing_models as (
-    select * from {{ ref('pricing_models') }}
 ),
 
 lines as (
@@ -109,14 +105,12 @@ combined as (
         coalesce(period_lines.flagged_lines, 0) as flagged_lines,
         coalesce(period_lines.billed_amount, 0) as billed_amount,
         coalesce(period_lines.line_expected_amount, 0) as line_expected_amount,
-        pricing_models.expectation_level,
-        pricing_models.has_period_fee,
-        pricing_models.has_overage
+        contracts.expectation_level,
+        contracts.has_period_fee,
+        contracts.has_overage
     from bounded_periods
     inner join contracts
         on bounded_periods.contract_id = contracts.contract_id
-    left join pricing_models
-        on bounded_periods.pricing_model = pricing_models.pricing_model
     left join period_learners
         on bounded_periods.contract_id = period_learners.contract_id
         and bounded_periods.period_start = period_learners.period_start

@@ -20,7 +20,7 @@ lines as (
 ),
 
 contracts as (
-    select * from {{ ref('stg_reference__vendor_contracts') }}
+    select * from {{ ref('int_vendor_contracts') }}
 ),
 
 parameters as (

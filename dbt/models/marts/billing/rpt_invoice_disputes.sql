@@ -34,7 +34,7 @@ periods as (
 ),
 
 vendors as (
-    select * from {{ ref('stg_reference__vendors') }}
+    select * from {{ ref('int_vendors') }}
 ),
 
 pricing_models as (

@@ -5,7 +5,7 @@
 with
 
 vendors as (
-    select * from {{ ref('stg_reference__vendors') }}
+    select * from {{ ref('int_vendors') }}
 ),
 
 lines as (
@@ -25,7 +25,7 @@ sessions as (
 ),
 
 contracts as (
-    select * from {{ ref('stg_reference__vendor_contracts') }}
+    select * from {{ ref('int_vendor_contracts') }}
 ),
 
 pricing_models as (

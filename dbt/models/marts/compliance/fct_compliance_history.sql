@@ -26,38 +26,11 @@ completions as (
 ),
 
 exemptions as (
-    select * from {{ ref('stg_reference__exemptions') }}
+    select * from {{ ref('int_exemptions_applied') }}
 ),
 
 parameters as (
     select {{ var('due_soon_days') }} as due_soon_days
-),
-
-valid_exemptions as (
-    -- Exemptions valid on the date (bounds inclusive). A blank or `*` requirement_id exempts the
-    -- employee from every requirement. One per row: the most recently granted.
-    select
-        assignments.as_of_date,
-        assignments.employee_id,
-        assignments.requirement_id,
-        exemptions.reason,
-        exemptions.approved_by,
-        exemptions.valid_from,
-        exemptions.valid_to,
-        row_number() over (
-            partition by assignments.as_of_date, assignments.employee_id, assignments.requirement_id
-            order by exemptions.valid_from desc nulls last, exemptions.reason
-        ) as exemption_rank
-    from assignments
-    inner join exemptions
-        on assignments.employee_id = exemptions.employee_id
-        and (
-            exemptions.requirement_id = assignments.requirement_id
-            or exemptions.requirement_id is null
-            or exemptions.requirement_id = '*'
-        )
-    where (exemptions.valid_from is null or exemptions.valid_from <= assignments.as_of_date)
-        and (exemptions.valid_to is null or exemptions.valid_to >= assignments.as_of_date)
 ),
 
 evaluated as (
@@ -79,10 +52,10 @@ evaluated as (
             when completions.completed_date is not null and assignments.recurrence_months is not null
                 then {{ add_months('completions.completed_date', 'assignments.recurrence_months') }}
         end as expires_on,
-        valid_exemptions.reason as exemption_reason,
-        valid_exemptions.approved_by as exemption_approved_by,
-        valid_exemptions.valid_from as exemption_valid_from,
-        valid_exemptions.valid_to as exemption_valid_to
+        exemptions.reason as exemption_reason,
+        exemptions.approved_by as exemption_approved_by,
+        exemptions.valid_from as exemption_valid_from,
+        exemptions.valid_to as exemption_valid_to
     from assignments
     cross join parameters
     -- the latest qualifying completion on or before the date (a completion the day after does
@@ -92,11 +65,11 @@ evaluated as (
         and assignments.requirement_id = completions.requirement_id
         and completions.completed_date <= assignments.as_of_date
         and assignments.as_of_date < coalesce(completions.superseded_on, {{ open_end_date() }})
-    left join valid_exemptions
-        on assignments.as_of_date = valid_exemptions.as_of_date
-        and assignments.employee_id = valid_exemptions.employee_id
-        and assignments.requirement_id = valid_exemptions.requirement_id
-        and valid_exemptions.exemption_rank = 1
+    -- the exemption that applies on the date, if any (one per assignment and date)
+    left join exemptions
+        on assignments.as_of_date = exemptions.as_of_date
+        and assignments.employee_id = exemptions.employee_id
+        and assignments.requirement_id = exemptions.requirement_id
 ),
 
 dated as (

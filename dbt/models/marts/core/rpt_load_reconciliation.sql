@@ -4,23 +4,11 @@
 with
 
 loads as (
-    select * from {{ ref('stg_landing__loads') }}
-),
-
-load_entities as (
-    select * from {{ ref('stg_landing__load_entities') }}
+    select * from {{ ref('int_loads_manifested') }}
 ),
 
 landed_rows as (
     select * from {{ ref('int_landed_rows_classified') }}
-),
-
-manifest_counts as (
-    select
-        load_id,
-        sum(manifest_rows) as manifest_landed_rows
-    from load_entities
-    group by load_id
 ),
 
 outcomes as (
@@ -43,7 +31,7 @@ combined as (
         loads.started_at,
         loads.finished_at,
         coalesce(loads.raw_rows, 0) as raw_rows,
-        coalesce(manifest_counts.manifest_landed_rows, 0) as manifest_landed_rows,
+        coalesce(loads.manifest_landed_rows, 0) as manifest_landed_rows,
         coalesce(outcomes.landed_rows, 0) as landed_rows,
         coalesce(outcomes.staged_rows, 0) as staged_rows,
         coalesce(outcomes.superseded_rows, 0) as superseded_rows,
@@ -51,8 +39,6 @@ combined as (
         coalesce(loads.parse_rejected_rows, 0) as parse_rejected_rows,
         coalesce(outcomes.lost_rows, 0) as lost_rows
     from loads
-    left join manifest_counts
-        on loads.load_id = manifest_counts.load_id
     left join outcomes
         on loads.load_id = outcomes.load_id
 ),
