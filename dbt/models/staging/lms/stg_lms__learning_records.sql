@@ -1,9 +1,11 @@
-{#- Incremental on an incremental night (trainops sets `trainops_new_loads`, the loads landed since
+{#- Incremental on an incremental night (trainops sets run parameter `trainops_new_loads`, a JSON list
+    read while parsing as config() needs it, dbt/macros/run_params.sql: the loads landed since
     the base build the night starts from, warehouse/incremental.py): only those loads are read, and a
     statement they carry again replaces the staged one (delete+insert on record_id; a new load's id
     sorts after every staged one, so "the latest load wins" holds as in a full build). Any other
     build (a full night, Postgres, Spark) is a plain table of every load. -#}
-{%- set new_loads = var('trainops_new_loads', none) -%}
+{%- set new_loads = run_param('trainops_new_loads', at_parse=true) -%}
+{%- set new_loads = fromjson(new_loads) if new_loads is string else new_loads -%}
 {{ config(
     materialized=('incremental' if new_loads is not none else 'table'),
     unique_key='record_id',
