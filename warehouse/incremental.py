@@ -43,10 +43,11 @@ REBUILT_WHOLE = ("marts.fct_compliance_history",)
 # What new loads touch besides their own entities' staging: the landing and quarantine models.
 LOAD_MODELS = ("stg_quarantine__rows", "stg_landing__loads", "stg_landing__load_entities", "stg_landing__landed_rows")
 
-# A model reads the as-of date when its SQL names one of the as-of vars or calls a macro reading them
-# (dbt/macros/dates.sql, dbt/macros/compliance.sql).
+# A model reads the as-of date when its SQL names one of the as-of run parameters (or vars) or calls a
+# macro reading them (dbt/macros/dates.sql, dbt/macros/compliance.sql).
 AS_OF_USE = re.compile(
-    r"var\(\s*['\"](as_of|compliance_history_\w+)['\"]|as_of_date\(\)|compliance_history_window\(|compliance_spine_length\("
+    r"(var|run_param)\(\s*['\"](as_of|compliance_history_\w+)['\"]"
+    r"|as_of_date\(\)|compliance_history_window\(|compliance_spine_length\("
 )
 
 Kind = Literal["full", "incremental", "noop"]

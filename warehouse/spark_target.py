@@ -48,7 +48,7 @@ from connectors import landing, schemas
 from connectors.sqltext import spark_literal, spark_path
 from pipeline.config import Config, load_config
 from warehouse.catalogue import RAW_TABLES, SPARK_TYPES, optional_reference_tables, reference_columns, warehouse_type
-from warehouse.dbt import DBT_PROJECT_DIR, dbt_env, dbt_vars
+from warehouse.dbt import DBT_PROJECT_DIR, dbt_arguments, dbt_env, dbt_vars
 
 SPARK_DIR_ENV = "TRAINOPS_SPARK_DIR"
 # The manifest's columns as Spark's from_json reads them (a DDL schema string), from connectors/landing.py.
@@ -201,7 +201,8 @@ def build(config: Config, as_of: date, directory: Path | None = None, select: st
     marts and restricted of the Spark directory's metastore."""
     directory = (directory or spark_dir(config)).resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    env = dbt_env(config, directory / "unused.duckdb")
+    vars_arguments, params = dbt_arguments(dbt_vars(config, as_of))
+    env = {**dbt_env(config, directory / "unused.duckdb"), **params}
     env[SPARK_DIR_ENV] = str(directory)
     env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     started = time.perf_counter()
@@ -222,7 +223,7 @@ def build(config: Config, as_of: date, directory: Path | None = None, select: st
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(target_path),
-        "--vars", json.dumps(dbt_vars(config, as_of)),
+        *vars_arguments,
     ]  # fmt: skip
     if select:
         command += ["--select", select]

@@ -1,19 +1,21 @@
 {#- Compliance history helpers (models/intermediate/compliance). -#}
 
 {#- The compliance history window as trainops passes it on every build (pipeline/compliance_window.py):
-    var compliance_history_start (ISO date) and var compliance_history_grain (month or day). dbt only
-    reads it; a build without it stops here rather than guess a window (docs and parse do not need it). -#}
+    run parameters compliance_history_start (ISO date) and compliance_history_grain (month or day),
+    dbt/macros/run_params.sql. dbt only reads it; a build without it stops here rather than guess a
+    window (docs and parse do not need it). -#}
 {% macro compliance_history_window() -%}
-    {%- set start = var('compliance_history_start', '') | string | trim | replace('None', '') -%}
-    {%- set grain = var('compliance_history_grain', '') | string | trim | lower | replace('none', '') -%}
+    {%- set start = run_param('compliance_history_start', '') | string | trim | replace('None', '') -%}
+    {%- set grain = run_param('compliance_history_grain', '') | string | trim | lower | replace('none', '') -%}
     {%- if grain and grain not in ('month', 'day') -%}
         {{ exceptions.raise_compiler_error(
             "var compliance_history_grain must be 'month' or 'day', not '" ~ grain ~ "'") }}
     {%- endif -%}
     {%- if execute and (not start or not grain) and flags.WHICH not in ('generate', 'parse', 'list', 'ls') -%}
         {{ exceptions.raise_compiler_error(
-            "vars compliance_history_start and compliance_history_grain are not set: trainops passes them on "
-            ~ "every build; by hand, add --vars '{compliance_history_start: YYYY-MM-DD, compliance_history_grain: month}'") }}
+            "run parameters compliance_history_start and compliance_history_grain are not set: trainops passes "
+            ~ "them on every build (TRAINOPS_PARAM_COMPLIANCE_HISTORY_START, ..._GRAIN); by hand, add "
+            ~ "--vars '{compliance_history_start: YYYY-MM-DD, compliance_history_grain: month}'") }}
     {%- endif -%}
     {{ return({'start': start, 'grain': grain or 'month'}) }}
 {%- endmacro %}
@@ -25,7 +27,7 @@
     {%- if not window.start -%}
         {{ return(1) }}
     {%- endif -%}
-    {%- set as_of_text = var('as_of', '') | string | trim -%}
+    {%- set as_of_text = run_param('as_of', '') | string | trim -%}
     {%- if as_of_text and as_of_text != 'None' -%}
         {%- set as_of = modules.datetime.date.fromisoformat(as_of_text) -%}
     {%- else -%}

@@ -1,8 +1,9 @@
 {#- Date helpers. Portable forms via dbt's cross-database macros; engine-specific ones dispatch. -#}
 
-{#- The as-of date D: var `as_of` (ISO date), or today in the business timezone. -#}
+{#- The as-of date D: run parameter `as_of` (ISO date, dbt/macros/run_params.sql), or today in the
+    business timezone. -#}
 {% macro as_of_date() -%}
-    {%- set as_of = var('as_of', '') -%}
+    {%- set as_of = run_param('as_of', '') -%}
     {%- if as_of is none or (as_of | string | trim) == '' -%}
         {{ to_business_date(dbt.current_timestamp()) }}
     {%- else -%}

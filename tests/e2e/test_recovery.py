@@ -29,6 +29,7 @@ from pipeline import steps
 from pipeline.config import load_config
 from pipeline.demo_config import DEMO_SOURCES
 from pipeline.lifecycle import RunFailed
+from warehouse.dbt import BUILDING_FILE
 from warehouse.duckdb_target import published_checksums
 
 pytestmark = pytest.mark.e2e
@@ -99,7 +100,7 @@ def evidence_of_the_crash(point: str, home: Path) -> None:
         ]  # fmt: skip
         assert orphans, "no load committed ahead of its state"
     elif point == "dbt-build":
-        assert list(warehouse.glob("build-*.duckdb")), "dbt had not started writing"
+        assert (warehouse / BUILDING_FILE).exists(), "dbt had not started writing"
         assert not list(warehouse.glob("dbt/*/run_results.json")), "dbt had finished"
     elif point == "publish":
         assert list(warehouse.glob(".publish-*.duckdb")), "nothing staged"
