@@ -5,7 +5,8 @@ not enough when the correction drops a row (an invoice line removed, an employee
 roster): the earlier version's row would live on. So the landed rows of every version a later load
 of the same source holds again are marked ``file.replaced`` (severity ``replaced``) in that earlier
 load's validation result, and staging leaves them out like quarantined rows. A later version that
-a critical check rejected replaces nothing. ``pipeline/steps.py`` ``validate_pending`` calls these.
+a critical check rejected, or that was quarantined whole as unreadable, replaces nothing.
+``pipeline/steps.py`` ``validate_pending`` calls these.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ Rejected = Callable[[str], bool]  # was this load rejected whole by a critical c
 
 
 def unit_files(load: landing.Load) -> set[str]:
-    """The names of the files a file-drop load holds (none for an API load)."""
+    """The names of the files a file-drop load holds (none for an API load). A file quarantined
+    whole (``unreadable``) is left out: it landed no rows, so it replaces no earlier version."""
     files = (load.manifest.get("unit") or {}).get("files") or []
-    return {file["name"] for file in files if isinstance(file, dict) and "name" in file}
+    return {file["name"] for file in files if isinstance(file, dict) and "name" in file and not file.get("unreadable")}
 
 
 def replacements(load: landing.Load, loads: list[landing.Load], rejected: Rejected) -> dict[str, str]:

@@ -165,3 +165,21 @@ def test_an_e_invoice_received_twice_lands_once(tmp_path: Path, monkeypatch: pyt
     summary = extract_source(config, config.sources[0])
     assert (summary.files, summary.skipped) == (1, ["inv-b.xml: skipped: identical to inv-a.xml"])
     assert sum(load.manifest["entities"].get("vendor.invoice", 0) for load in landing.list_loads(config.home)) == 1
+
+
+def test_a_file_corrected_in_place_into_an_unreadable_one_replaces_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, drops = config_for(tmp_path, "hris_csv", monkeypatch)
+    roster = drops / "employees_2026-11-27.csv"
+    roster.write_text(ROSTER_HEADER + ROSTER_ROW)
+    first = extract_source(config, config.sources[0]).loads[0]
+    assert validate_pending(config).rows == 1
+
+    stat = roster.stat()
+    roster.write_bytes(ROSTER_HEADER.encode("utf-16"))  # garbled: quarantined whole
+    os.utime(roster, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    summary = extract_source(config, config.sources[0])
+    assert [bad.split(":")[0] for bad in summary.bad_files] == ["employees_2026-11-27.csv"]
+    assert validate_pending(config).replaced_rows == 0
+    assert pq.read_table(quarantine_path(config.home, first)).num_rows == 0  # the good version stays
