@@ -177,7 +177,8 @@ class FileDropConnector:
     def pending(self, state: FileDropState) -> list[tuple[Path, FileFingerprint]]:
         """Files that are new or changed since their last load, with their fingerprints. A new file
         whose content is that of a landed file (or of an earlier file of this list) comes with
-        ``identical_to`` naming it: it is not to be landed."""
+        ``identical_to`` naming it: it is not to be landed. Not for a snapshot source: a roster
+        dated by its name or delivery time is a new snapshot even when it repeats an earlier one."""
         landed = {seen.sha256: seen.identical_to or name for name, seen in sorted(state.files.items())}
         pending = []
         for file in self.files():
@@ -194,7 +195,7 @@ class FileDropConnector:
             original = landed.get(fingerprint.sha256)
             # only a new name (a changed file replaces its own version), never a file forgotten for
             # reprocessing whose copy names it
-            if seen is None and original not in (None, relative):
+            if seen is None and original not in (None, relative) and not self.is_snapshot:
                 fingerprint = fingerprint.replace(identical_to=original)
             else:
                 landed[fingerprint.sha256] = relative

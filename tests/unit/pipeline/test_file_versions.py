@@ -183,3 +183,22 @@ def test_a_file_corrected_in_place_into_an_unreadable_one_replaces_nothing(
     assert [bad.split(":")[0] for bad in summary.bad_files] == ["employees_2026-11-27.csv"]
     assert validate_pending(config).replaced_rows == 0
     assert pq.read_table(quarantine_path(config.home, first)).num_rows == 0  # the good version stays
+
+
+def test_a_roster_back_to_an_earlier_content_under_a_new_date_lands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, drops = config_for(tmp_path, "hris_csv", monkeypatch)
+    (drops / "employees_2026-11-27.csv").write_text(ROSTER_HEADER + ROSTER_ROW)
+    extract_source(config, config.sources[0])
+    (drops / "employees_2026-11-28.csv").write_text(ROSTER_HEADER + ROSTER_ROW.replace("Ops", "Sales"))
+    extract_source(config, config.sources[0])
+    (drops / "employees_2026-11-29.csv").write_text(ROSTER_HEADER + ROSTER_ROW)  # moved back: byte-identical to 27
+    summary = extract_source(config, config.sources[0])
+    assert (summary.files, summary.skipped) == (1, [])
+    departments = [
+        (row["_source_file"], row["department"])
+        for load in landing.list_loads(config.home)
+        for row in landing.read_entity(load, "hris.employee").to_pylist()
+    ]
+    assert departments[-1] == ("employees_2026-11-29.csv", "Ops")
