@@ -198,10 +198,19 @@ def plan_night(config: Config, project_dir: Path, build_vars: dict[str, Any], fu
 
 
 def prepare_copy(plan: Plan, build_db: Path) -> None:
-    """The night's build file as a copy of the base build, without the models rebuilt whole."""
+    """The night's build file as a copy of the base build, without the models rebuilt whole. The
+    base's WAL (``settle_building`` may leave one) is copied beside it: it holds changes too."""
     assert plan.base_build is not None
     tmp = build_db.with_name(f".copy-{build_db.name}")
     shutil.copyfile(plan.base_build, tmp)
+    wal = plan.base_build.with_name(f"{plan.base_build.name}.wal")
+    build_wal = build_db.with_name(f"{build_db.name}.wal")
+    if wal.exists():
+        tmp_wal = tmp.with_name(f"{tmp.name}.wal")
+        shutil.copyfile(wal, tmp_wal)
+        os.replace(tmp_wal, build_wal)
+    else:
+        build_wal.unlink(missing_ok=True)  # a stale WAL must not be replayed onto the copy
     os.replace(tmp, build_db)
     with duckdb.connect(str(build_db)) as con:
         for relation in REBUILT_WHOLE:

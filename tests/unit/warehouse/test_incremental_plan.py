@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -100,3 +102,22 @@ def test_every_model_reading_the_as_of_date_is_rebuilt_on_a_noop_night() -> None
     models = incremental.as_of_models(DBT_PROJECT_DIR)
     assert {"int_compliance_dates", "int_contract_periods", "fct_compliance_status"} <= set(models)
     assert not any(name.startswith("stg_") for name in models)
+
+
+def test_the_copied_base_keeps_the_changes_still_in_its_wal(tmp_path: Path) -> None:
+    base = tmp_path / "build-1.duckdb"
+    writer = (
+        "import duckdb, os\n"
+        f"con = duckdb.connect({str(base)!r})\n"
+        "con.execute(\"set checkpoint_threshold = '1GB'\")\n"
+        "con.execute('create schema marts; create table marts.fct_compliance_status as select 1 as x')\n"
+        "con.execute('create table marts.fct_compliance_history as select 1 as x')\n"
+        "os._exit(0)\n"  # no checkpoint on close: the tables live in the WAL (as dbt may leave them)
+    )
+    subprocess.run([sys.executable, "-c", writer], check=True)
+    assert base.with_name(f"{base.name}.wal").exists()
+    build = tmp_path / "build-2.duckdb"
+    incremental.prepare_copy(incremental.Plan("noop", [], {}, base), build)
+    with duckdb.connect(str(build)) as con:
+        tables = con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()
+    assert tables == [("marts.fct_compliance_status",)]  # the WAL's tables, less the one rebuilt whole
