@@ -47,14 +47,20 @@ def child(process: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
 
 @contextmanager
 def shielded() -> Iterator[None]:
-    """A block a signal must not cut short: the signal is acted on when the block is done."""
+    """A block a signal must not cut short: the signal is acted on when the block is done. If the
+    block fails, its error goes up instead (the run fails anyway) and the signal is dropped, so no
+    later block of this process is cancelled by it."""
     _shield["depth"] += 1
+    succeeded = False
     try:
         yield
+        succeeded = True
     finally:
         _shield["depth"] -= 1
-    if _shield["depth"] == 0 and _shield["pending"]:
-        signum, _shield["pending"] = _shield["pending"], 0
+        signum = _shield["pending"] if _shield["depth"] == 0 else 0
+        if signum:
+            _shield["pending"] = 0
+    if succeeded and signum:
         stop_processes([*_children])
         raise RunCancelled(signum)
 
