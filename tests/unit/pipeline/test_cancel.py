@@ -28,7 +28,13 @@ def test_a_failing_shielded_block_raises_its_error_and_leaves_no_signal_pending(
 
 
 def test_an_inner_failure_caught_by_the_outer_block_still_cancels_at_its_end() -> None:
-    with pytest.raises(cancel.RunCancelled), cancel.cancellable(), cancel.shielded():
-        with pytest.raises(ValueError), cancel.shielded():
-            signal.raise_signal(signal.SIGTERM)
-            raise ValueError("inner")
+    # outer: expect the cancel, a shielded block; inner: a shielded block whose error the outer catches
+    with (
+        pytest.raises(cancel.RunCancelled),
+        cancel.cancellable(),
+        cancel.shielded(),
+        pytest.raises(ValueError),
+        cancel.shielded(),
+    ):
+        signal.raise_signal(signal.SIGTERM)
+        raise ValueError("inner")
