@@ -1,7 +1,7 @@
 """Operator settings of ``trainops.yaml`` (README "Configuration reference"): cross-system check
 thresholds, the compliance history window, the DuckDB build's memory limit, the BI role of the
 Postgres target and the nightly schedule. Each has a default, so a file without them behaves as
-documented; ``dbt_settings_vars`` is the one place they become dbt vars.
+documented; ``dbt_settings_vars`` is the one place the check thresholds become dbt vars.
 
 A cross-system check (``rpt_cross_system_checks``) reaches a level (``warn``, ``error``) when its
 failing rows exceed **every** bound given for that level: a ``rate`` (failing ÷ checked rows) and/or
@@ -56,7 +56,8 @@ class CheckLimit(StrictModel):
 
 
 class CheckThresholds(StrictModel):
-    """``checks.<name>``: when the check warns and when it fails the build."""
+    """``checks.<name>``: when the check warns and when it fails the build (a level the file does
+    not give keeps its default, ``_checks``)."""
 
     warn: CheckLimit
     error: CheckLimit
