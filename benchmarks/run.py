@@ -571,7 +571,7 @@ def _nightly(work: Path, as_of: date, engine: str, cli_argv: list[str] | None = 
 
 def phase_startup(work: Path) -> dict[str, Any]:
     """What ``trainops run`` costs before any work, in a fresh process: until its first progress
-    line (config loaded, paths and credentials checked: ``flows/cli.py`` ``cmd_run``), then importing
+    line (config loaded, paths and credentials checked: ``flows/commands.py`` ``cmd_run``), then importing
     the flows (Prefect and the libraries), then starting Prefect's ephemeral server (skipped when
     ``PREFECT_API_URL`` names a running one, which the night then reuses)."""
     started = time.perf_counter()

@@ -38,7 +38,7 @@ _PLAIN_NUMBER = re.compile(r"^(-?)(\d+)(?:\.(\d+))?$")
 class Layout:
     """One source's foreign layout: its header per canonical column and how values are spelled."""
 
-    source: str  # the demo source (pipeline.config.DEMO_SOURCES)
+    source: str  # the demo source (pipeline.demo_config.DEMO_SOURCES)
     folder: str  # under drops/
     headers: dict[str, str]  # canonical column → foreign header
     encoding: str = "utf-8"

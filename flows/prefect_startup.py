@@ -7,8 +7,22 @@ process). ``benchmarks/run.py`` measures both costs (``startup`` in the results)
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
+
+
+def shown_url(url: str) -> str:
+    """The URL without its userinfo (``https://user:pass@host/api`` → ``https://host/api``), its
+    query and fragment, so a credential in it never reaches the terminal."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "(an unparseable PREFECT_API_URL)"
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
 
 
 def describe() -> str:
     url = os.environ.get("PREFECT_API_URL")
-    return f"server at {url}" if url else "an ephemeral server; set PREFECT_API_URL to reuse a running one"
+    return f"server at {shown_url(url)}" if url else "an ephemeral server; set PREFECT_API_URL to reuse a running one"

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors import landing
+from pipeline.base_build import read_base
 from pipeline.config import Config
 
 KEEP_BUILDS = 2
@@ -210,11 +211,9 @@ def _settle_publish(config: Config, run_id: str) -> list[str]:
 
 def prune_builds(config: Config) -> None:
     """Remove builds beyond the last ``KEEP_BUILDS``, never the base of the next incremental night
-    (named in ``warehouse/base.json``)."""
-    try:
-        base = json.loads((config.warehouse / "base.json").read_text()).get("build")
-    except (OSError, ValueError):
-        base = None
+    (named in the base record, ``pipeline/base_build.py``)."""
+    record = read_base(config.warehouse)
+    base = record.get("build") if record is not None else None
     builds = sorted(config.warehouse.glob("build-*.duckdb"))
     for old in builds[:-KEEP_BUILDS]:
         if old.name == base:

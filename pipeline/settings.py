@@ -1,7 +1,7 @@
 """Operator settings of ``trainops.yaml`` (README "Configuration reference"): cross-system check
 thresholds, the compliance history window, the DuckDB build's memory limit, the BI role of the
 Postgres target and the nightly schedule. Each has a default, so a file without them behaves as
-documented; ``dbt_settings_vars`` is the one place they become dbt vars.
+documented; ``dbt_settings_vars`` is the one place the check thresholds become dbt vars.
 
 A cross-system check (``rpt_cross_system_checks``) reaches a level (``warn``, ``error``) when its
 failing rows exceed **every** bound given for that level: a ``rate`` (failing ÷ checked rows) and/or
@@ -32,6 +32,7 @@ CHECK_NAMES = (
     "invoice_line_for_unknown_session_or_course",
     "employee_manager_missing_from_roster",
 )
+DEFAULT_BI_ROLE = "trainops_bi"  # postgres.bi_role when the file does not set it
 CHECKS_KEY = "checks"  # the trainops.yaml key a failing check's message names
 
 
@@ -55,7 +56,8 @@ class CheckLimit(StrictModel):
 
 
 class CheckThresholds(StrictModel):
-    """``checks.<name>``: when the check warns and when it fails the build."""
+    """``checks.<name>``: when the check warns and when it fails the build (a level the file does
+    not give keeps its default, ``_checks``)."""
 
     warn: CheckLimit
     error: CheckLimit
@@ -76,7 +78,9 @@ DEFAULT_CHECKS: dict[str, CheckThresholds] = {
 
 
 def _checks(value: Any) -> Any:
-    """Merge the file's checks over the defaults; a check not named keeps its default."""
+    """Merge the file's checks over the defaults, per level: a check not named keeps its default, and
+    a named check keeps the default of a level (``warn`` or ``error``) it does not give; a level given
+    replaces that level's default bounds whole."""
     if value is None:
         return dict(DEFAULT_CHECKS)
     if not isinstance(value, Mapping):
@@ -84,7 +88,10 @@ def _checks(value: Any) -> Any:
     for name in value:
         if name not in CHECK_NAMES:
             raise invalid(f"unknown check {shown(name)} (known: {', '.join(CHECK_NAMES)})")
-    return {**DEFAULT_CHECKS, **value}
+    merged: dict[str, Any] = dict(DEFAULT_CHECKS)
+    for name, levels in value.items():
+        merged[name] = {**DEFAULT_CHECKS[name].model_dump(), **levels} if isinstance(levels, Mapping) else levels
+    return merged
 
 
 Checks = Annotated[dict[str, CheckThresholds], BeforeValidator(_checks)]
@@ -117,7 +124,7 @@ class BuildSettings(StrictModel):
 class PostgresSettings(StrictModel):
     """``postgres:`` — the Postgres target (warehouse/postgres_target.py)."""
 
-    bi_role: str = "trainops_bi"  # the role granted read access to the published marts
+    bi_role: str = DEFAULT_BI_ROLE  # the role granted read access to the published marts
 
     @field_validator("bi_role")
     @classmethod

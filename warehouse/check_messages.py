@@ -10,6 +10,7 @@ schemas) and says it in full.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from pipeline.settings import CHECKS_KEY
 CHECK_TEST = "assert_no_cross_system_check_in_error"  # the singular test that fails the build
 CONFLICT_TEST = "assert_no_xapi_statement_id_conflict"  # warns about refused xAPI versions
 REFS_SHOWN = 3
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,34 +110,59 @@ def _findings(checks: list[tuple[Any, ...]], refs: list[tuple[Any, ...]]) -> lis
     return findings
 
 
-def _queries(con: Any, marts: str, restricted: str) -> tuple[list[CheckFinding], Conflicts]:
-    checks = con.execute(_CHECKS_SQL.format(marts=marts)).fetchall()
-    refs = con.execute(_REFS_SQL.format(restricted=restricted)).fetchall()
-    count = con.execute("select count(*) from staging.stg_lms__learning_record_conflicts").fetchone()[0]
-    first = con.execute(_CONFLICTS_SQL + f" limit {REFS_SHOWN}").fetchall()
-    return _findings(checks, refs), Conflicts(int(count), tuple(tuple(row) for row in first))
+Errors = tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]  # (any failure, a missing table)
+
+
+def _part(con: Any, sql: str, what: str, errors: Errors) -> list[tuple[Any, ...]]:
+    """One query's rows; a query that fails gives no rows, so the other parts are still said. A table
+    the build lacks (it stopped before that model) is logged at debug level, any other error as a
+    warning."""
+    failed, missing = errors
+    try:
+        return [tuple(row) for row in con.execute(sql).fetchall()]
+    except failed as error:
+        level = logging.DEBUG if isinstance(error, missing) else logging.WARNING
+        log.log(level, "could not read %s from the build: %s", what, str(error).strip())
+        return []
+
+
+def _queries(con: Any, marts: str, restricted: str, errors: Errors) -> tuple[list[CheckFinding], Conflicts]:
+    checks = _part(con, _CHECKS_SQL.format(marts=marts), "the cross-system checks", errors)
+    refs = _part(con, _REFS_SQL.format(restricted=restricted), "the cross-system check refs", errors)
+    counted = _part(
+        con, "select count(*) from staging.stg_lms__learning_record_conflicts", "the xAPI id conflicts", errors
+    )
+    first = _part(con, _CONFLICTS_SQL + f" limit {REFS_SHOWN}", "the xAPI id conflicts", errors) if counted else []
+    count = int(counted[0][0]) if counted else 0
+    return _findings(checks, refs), Conflicts(count, tuple(first))
 
 
 def read_findings(config: Config, build_db: Path) -> tuple[list[CheckFinding], Conflicts]:
     """The checks at warn or error and the xAPI id conflicts of the build just made (none when it
-    has no such tables)."""
+    has no such tables; each part is read on its own, so one missing table drops only its part)."""
     nothing: tuple[list[CheckFinding], Conflicts] = ([], Conflicts(0, ()))
     if config.target == "duckdb":
         if not build_db.exists():
             return nothing
         try:
             with duckdb.connect(str(build_db), read_only=True) as con:
-                return _queries(con, "marts", "restricted")
-        except duckdb.Error:
+                return _queries(con, "marts", "restricted", ((duckdb.Error,), (duckdb.CatalogException,)))
+        except duckdb.Error as error:
+            log.warning("could not open the build %s to read its checks: %s", build_db, error)
             return nothing
     from psycopg import Error as PostgresError
+    from psycopg.errors import UndefinedTable
 
     from warehouse.postgres_target import BUILD_SUFFIX, WarehouseError, connect
 
     try:
         with connect() as con:
-            return _queries(con, "marts" + BUILD_SUFFIX, "restricted" + BUILD_SUFFIX)
-    except (PostgresError, WarehouseError):
+            con.autocommit = True  # a failed query must not abort the ones after it
+            return _queries(
+                con, "marts" + BUILD_SUFFIX, "restricted" + BUILD_SUFFIX, ((PostgresError,), (UndefinedTable,))
+            )
+    except (PostgresError, WarehouseError) as error:
+        log.warning("could not read the build's checks from Postgres: %s", error)
         return nothing
 
 

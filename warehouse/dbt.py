@@ -72,11 +72,11 @@ class BuildResult:
 # dbt advises for production, unless this is "1".
 UNIT_TESTS_ENV = "TRAINOPS_DBT_UNIT_TESTS"
 
-# The values computed anew every night (the as-of date, the compliance history window, an incremental
-# night's new loads): dbt reads them as environment variables TRAINOPS_PARAM_<NAME> through one macro,
-# dbt/macros/run_params.sql, only while executing. As --vars they made dbt re-parse the whole project
-# every night (a changed var disables partial parsing: about 50 s of a noop night's 64 s build at S).
-RUN_PARAMS = ("as_of", "compliance_history_start", "compliance_history_grain", "trainops_new_loads")
+# The values computed anew every night (the as-of date and the compliance history window): dbt reads
+# them as environment variables TRAINOPS_PARAM_<NAME> through one macro, dbt/macros/run_params.sql,
+# only while executing. As --vars they made dbt re-parse the whole project every night (a changed var
+# disables partial parsing: about 50 s of a noop night's 64 s build at S).
+RUN_PARAMS = ("as_of", "compliance_history_start", "compliance_history_grain")
 PARAM_ENV_PREFIX = "TRAINOPS_PARAM_"
 # The file dbt builds into (DuckDB), the same every night: dbt re-parses everything when the profile's
 # connection (its path) changes. Renamed to build-<run id>.duckdb when dbt is done.
@@ -166,8 +166,6 @@ def plan_build(
     if extra_vars and not full_refresh:
         full_refresh = "a backfill (the compliance history widened to its range)"
     plan = incremental.plan_night(config, DBT_PROJECT_DIR, build_vars, full_refresh)
-    if plan.kind == "incremental":
-        build_vars["trainops_new_loads"] = plan.new_loads
     return plan, build_vars
 
 
@@ -241,7 +239,6 @@ def build_marts(
             building.unlink(missing_ok=True)
             plan.reasons.append(f"copying the base build failed ({type(exc).__name__}: {exc}); rebuilt in full")
             plan.kind = "full"
-            build_vars.pop("trainops_new_loads", None)
     command, env = dbt_command(config, "build", target_path, build_vars)
     if os.environ.get(UNIT_TESTS_ENV) != "1":
         command += ["--exclude-resource-type", "unit_test"]

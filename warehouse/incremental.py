@@ -31,9 +31,9 @@ from typing import Any, Literal
 import duckdb
 import pyarrow.parquet as pq
 
+from pipeline.base_build import BASE_FILE, read_base
 from pipeline.config import Config
 
-BASE_FILE = "base.json"
 # Vars that change every night with the as-of date: not a reason for a full build (the as-of models
 # are rebuilt on every night).
 AS_OF_VARS = ("as_of", "compliance_history_start", "compliance_history_grain")
@@ -135,14 +135,6 @@ def fingerprint(config: Config, project_dir: Path, build_vars: dict[str, Any]) -
     }
 
 
-def read_base(config: Config) -> dict[str, Any] | None:
-    try:
-        base = json.loads((config.warehouse / BASE_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return base if isinstance(base, dict) else None
-
-
 def _base_problem(config: Config, base: dict[str, Any] | None) -> str | None:
     """Why the last audited build cannot be the base (None: it can)."""
     if base is None:
@@ -163,7 +155,7 @@ def plan_night(config: Config, project_dir: Path, build_vars: dict[str, Any], fu
     now = fingerprint(config, project_dir, build_vars)
     if config.target != "duckdb":
         return Plan("full", [f"target {config.target}: incremental nights are built on DuckDB only"], now)
-    base = read_base(config)
+    base = read_base(config.warehouse)
     reasons = [full_refresh] if full_refresh else []
     problem = _base_problem(config, base)
     if problem is not None:

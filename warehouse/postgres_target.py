@@ -40,13 +40,13 @@ from connectors import landing
 from connectors.sqltext import identifier, literal
 from connectors.testhooks import pause_point
 from pipeline.config import Config
+from pipeline.settings import DEFAULT_BI_ROLE
 from warehouse.catalogue import POSTGRES_TYPES, RAW_TABLES, optional_reference_tables, reference_columns, warehouse_type
 
 PUBLISHED = ("marts", "restricted")  # schemas swapped by publish; only marts is granted to BI
 BUILD_SUFFIX = "_build"
 PREVIOUS_SUFFIX = "_previous"
 BI_ROLE_ENV = "TRAINOPS_BI_ROLE"
-DEFAULT_BI_ROLE = "trainops_bi"
 COPY_CHUNK = 1 << 20  # bytes per write to COPY: memory stays flat whatever the file's size
 
 

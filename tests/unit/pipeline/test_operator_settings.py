@@ -119,3 +119,54 @@ def test_a_failing_check_replaces_dbts_got_n_results_and_a_warning_is_added():
         "warn threshold (rate > 0.00%); first refs: E42; to change it, set "
         "checks.employee_manager_missing_from_roster.warn in trainops.yaml"
     )
+
+
+def test_a_check_given_one_level_keeps_the_default_of_the_other():
+    custom = config(checks={"learning_record_learner_unknown_to_hr": {"warn": {"rate": 0.2}}})
+    learners = custom.checks["learning_record_learner_unknown_to_hr"]
+    assert (learners.warn.rate, learners.warn.count) == (0.2, None)
+    assert learners.error == DEFAULT_CHECKS["learning_record_learner_unknown_to_hr"].error
+    only_error = config(checks={"booking_for_unknown_session": {"error": {"count": 5}}}).checks
+    assert only_error["booking_for_unknown_session"].warn == DEFAULT_CHECKS["booking_for_unknown_session"].warn
+    assert (
+        only_error["booking_for_unknown_session"].error.rate,
+        only_error["booking_for_unknown_session"].error.count,
+    ) == (None, 5)
+
+
+def test_the_default_thresholds_agree_with_the_dbt_project_vars():
+    import yaml
+
+    project = yaml.safe_load((Path(__file__).parents[3] / "dbt" / "dbt_project.yml").read_text())
+    in_dbt = project["vars"]["cross_system_thresholds"]
+    in_python = dbt_vars(config(), date(2026, 11, 28))["cross_system_thresholds"]
+    assert set(in_dbt) == set(in_python)
+    for name, levels in in_python.items():
+        assert {key: in_dbt[name].get(key) for key in levels} == levels, name
+
+
+def test_a_check_query_that_fails_drops_only_its_own_part(tmp_path, caplog):
+    import duckdb
+
+    from warehouse.check_messages import read_findings
+
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts; create schema staging")  # no restricted.rpt_cross_system_check_refs
+        con.execute(
+            "create table marts.rpt_cross_system_checks as select 'booking_for_unknown_session' as check_name, "
+            "'error' as check_status, 40 as checked_rows, 6 as failing_rows, 0.15 as failing_share, "
+            "0.0 as warn_above_share, null::int as warn_above_rows, 0.05 as error_above_share, "
+            "null::int as error_above_rows"
+        )
+        con.execute(
+            "create table staging.stg_lms__learning_record_conflicts as select 'R1' as record_id, 'b.json' as "
+            "_source_file, 2 as _source_line, 'a.json' as kept_source_file, 1 as kept_source_line, 'L2' as _load_id"
+        )
+    caplog.set_level("DEBUG", logger="warehouse.check_messages")
+    findings, conflicts = read_findings(config(), build)
+    assert [(finding.check_name, finding.status, finding.refs) for finding in findings] == [
+        ("booking_for_unknown_session", "error", ())
+    ]
+    assert conflicts.count == 1 and conflicts.first == (("R1", "b.json", 2, "a.json", 1),)
+    assert "could not read the cross-system check refs" in caplog.text  # at debug level: a missing table

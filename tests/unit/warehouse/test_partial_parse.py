@@ -51,21 +51,16 @@ def test_a_new_as_of_date_keeps_partial_parsing_and_a_changed_rule_var_does_not(
     assert "Partial parsing enabled" in next_night
     assert staged["config"]["materialized"] == "table"
 
-    # an incremental night: its new loads are a run parameter too
-    incremental_vars = {**dbt.dbt_vars(config, date(2026, 12, 2)), "trainops_new_loads": ["20261202T000000000000Z-lrs"]}
-    incremental_night, _ = _parse(config, "r3", incremental_vars)
-    assert FULL_PARSE not in incremental_night
-
     changed_rule = _parse(config, "r4", {**dbt.dbt_vars(config, date(2026, 12, 2)), "due_soon_days": 14})[0]
     assert f"{FULL_PARSE} because config vars, config profile, or config target have changed" in changed_rule
 
 
 def test_run_parameters_go_to_the_environment_and_the_rest_stay_vars(config: Config) -> None:
-    build_vars = {**dbt.dbt_vars(config, date(2026, 11, 30)), "trainops_new_loads": ["a", "b"]}
+    build_vars = dbt.dbt_vars(config, date(2026, 11, 30))
     arguments, env = dbt.dbt_arguments(build_vars)
     passed = json.loads(arguments[1])
     assert arguments[0] == "--vars" and not set(passed) & set(dbt.RUN_PARAMS)
     assert passed["due_soon_days"] == build_vars["due_soon_days"]
     assert env["TRAINOPS_PARAM_AS_OF"] == "2026-11-30"
     assert env["TRAINOPS_PARAM_COMPLIANCE_HISTORY_START"] == build_vars["compliance_history_start"]
-    assert json.loads(env["TRAINOPS_PARAM_TRAINOPS_NEW_LOADS"]) == ["a", "b"]
+    assert env["TRAINOPS_PARAM_COMPLIANCE_HISTORY_GRAIN"] == build_vars["compliance_history_grain"]
