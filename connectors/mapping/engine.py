@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from connectors.mapping import values as convert
 from connectors.mapping.kinds import MAPPED_KINDS, MappedKind
 from connectors.mapping.model import ColumnRule, Mapping
 from connectors.mapping.read import SourceRecord, SourceTable, read_table
-from connectors.parsing import CsvRow, FieldError
+from connectors.parsing import CsvRow, FieldError, assumed_zone
 
 UNMAPPED_VALUE = "mapping.unmapped_value"
 _FIRST_KEY = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_]*))')
@@ -87,8 +87,10 @@ class MappedParser:
         return self.mapping.patterns
 
     @cached_property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.mapping.timezone or "UTC")
+    def zone(self) -> ZoneInfo | None:
+        """The mapping's zone for naive timestamps; None: left naive, so the kind's parser reads them
+        in the source's ``assume_timezone`` or rejects them (``parse.naive_timestamp``)."""
+        return ZoneInfo(self.mapping.timezone) if self.mapping.timezone else None
 
     @cached_property
     def rules(self) -> dict[str, ColumnRule]:
@@ -155,7 +157,8 @@ class MappedParser:
         if snapshot is None or snapshot.column is not None:
             return {}
         if snapshot.delivery_time:
-            return {"snapshot_date": datetime.fromtimestamp(path.stat().st_mtime, self.zone).date()}
+            zone = self.zone or assumed_zone() or UTC  # an instant's local day, not a naive timestamp
+            return {"snapshot_date": datetime.fromtimestamp(path.stat().st_mtime, zone).date()}
         match = re.search(snapshot.file_name or "", path.name)
         if match is None:
             raise SourceError(

@@ -16,6 +16,7 @@ from connectors.base import ParseContext, ParseResult, SourceError
 from connectors.files import FileDropOptions
 from connectors.lms.csv_drops import SessionsCsvParser
 from connectors.mapping import MappedParser, Mapping, check_mapping
+from connectors.parsing import assume_timezone
 from connectors.registry import file_parser
 
 HR = {
@@ -257,6 +258,22 @@ def test_naive_timestamps_are_in_the_mappings_timezone(tmp_path: Path) -> None:
     result = sessions(tmp_path, "S1;C1;2026-07-01 09:00;10\nS2;C1;2026-12-01T09:00:00Z;10\n", timezone="Europe/Berlin")
     starts = [row["starts_at"] for row in result.records["lms.session"]]
     assert starts == [datetime(2026, 7, 1, 7, 0, tzinfo=UTC), datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+
+
+def test_without_a_mapping_timezone_naive_timestamps_follow_assume_timezone_or_are_rejected(
+    tmp_path: Path,
+) -> None:
+    rows = "S1;C1;2026-07-01 09:00;10\nS2;C1;01.07.2026 09:00;10\n"
+    day_first = {"starts_at": {"column": "Start", "day_first": True}}
+    result = sessions(tmp_path, rows, columns=day_first)
+    assert "lms.session" not in result.records
+    assert [(r.rule, r.source_line) for r in result.rejects] == [
+        ("parse.naive_timestamp", 2),
+        ("parse.naive_timestamp", 3),
+    ]
+    with assume_timezone("Europe/Berlin"):  # the source's assume_timezone (pipeline/steps.py extract_source)
+        result = sessions(tmp_path, rows, columns=day_first)
+    assert [row["starts_at"] for row in result.records["lms.session"]] == [datetime(2026, 7, 1, 7, 0, tzinfo=UTC)] * 2
 
 
 def test_day_first_timestamps_and_their_rejects(tmp_path: Path) -> None:
