@@ -126,6 +126,8 @@ class MappedParser:
                     header = spelled if spelled in table.columns else by_name.get(spelled.strip().casefold())
                     if header is None:
                         raise _missing(source, path, key, spelled, table.columns)
+                    if table.columns.count(header) > 1:  # which of them? refused, not guessed
+                        raise SourceError(f"source {source!r}: {path.name}: {key}: the header repeats {header!r}")
                     origins.append(_Origin(key, spelled, header=header))
                     plan.used.add(header)
                 else:
@@ -181,7 +183,9 @@ class MappedParser:
             value = data.get(header)
             values[name] = value if isinstance(value, str) else self._typed_text(name, self.rules[name], value)
         errors: list[FieldError] = []
-        if record.fields is not None and record.fields != len(table.columns):
+        if record.undecodable:
+            errors.append(FieldError("parse.encoding", None, None, record.undecodable))
+        elif record.fields is not None and record.fields != len(table.columns):
             message = f"row has {record.fields} fields, the header has {len(table.columns)}"
             errors.append(FieldError("parse.wrong_field_count", None, None, message))
         for name, rule, origins in plan.steps:
