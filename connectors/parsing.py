@@ -88,6 +88,11 @@ def assume_timezone(zone: str | None) -> Iterator[None]:
         _ASSUMED_ZONE.reset(token)
 
 
+def assumed_zone() -> ZoneInfo | None:
+    """The zone naive timestamps are read in for the source being parsed (None: rejected)."""
+    return _ASSUMED_ZONE.get()
+
+
 def parse_timestamp(text: str, column: str | None = None) -> datetime:
     """An ISO 8601 timestamp → an aware datetime in UTC.
 

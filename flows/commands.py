@@ -184,6 +184,7 @@ def _parse_as_source(args: argparse.Namespace) -> int:
     from connectors.base import SourceError
     from connectors.mapping.preview import parse_as_source, render_table
     from pipeline.config import FileSource, load_config
+    from pipeline.steps import parse_context
 
     config = load_config(args.config)
     source = config.source(args.source)
@@ -191,9 +192,8 @@ def _parse_as_source(args: argparse.Namespace) -> int:
         print(f"trainops: source {source.name!r} is a {source.kind} API source, not a file source", file=sys.stderr)
         return EXIT_USAGE
     try:
-        result = parse_as_source(
-            source.name, source.kind, source, args.files, args.reference_dir or config.reference_dir
-        )
+        context = parse_context(config, source, args.reference_dir)
+        result = parse_as_source(source.name, source.kind, source, args.files, context, source.assume_timezone)
     except SourceError as exc:
         print(f"trainops: {exc}", file=sys.stderr)
         return EXIT_FAILED

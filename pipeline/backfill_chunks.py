@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from connectors import landing
 from connectors.base import ParseResult, WindowedConnector
 from connectors.files import FileDropConnector
+from connectors.parsing import assume_timezone
 from connectors.sqltext import identifier, literal_list
 from pipeline import steps
 from pipeline.backfill_plan import Chunk
@@ -77,12 +78,13 @@ def land_window(config: Config, source: Source, chunk: Chunk, backfill_id: str) 
     until = datetime.combine(chunk.end + timedelta(days=1), datetime.min.time(), zone)
     landing.ensure_schema_files(config.home)
     loads = []
-    for unit, result in connector.extract_window(since, until):
-        fresh = only_new(config.home, source.name, result)
-        if not fresh.records and not fresh.rejects:
-            continue
-        marked = unit.marked(backfill_id).to_json()
-        loads.append(landing.write_load(config.home, source.name, source.kind, fresh, unit=marked).load_id)
+    with assume_timezone(source.assume_timezone):  # naive timestamps: as in the nightly extract
+        for unit, result in connector.extract_window(since, until):
+            fresh = only_new(config.home, source.name, result)
+            if not fresh.records and not fresh.rejects:
+                continue
+            marked = unit.marked(backfill_id).to_json()
+            loads.append(landing.write_load(config.home, source.name, source.kind, fresh, unit=marked).load_id)
     return loads
 
 

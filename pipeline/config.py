@@ -156,6 +156,17 @@ class FileSource(SourceBase, FileDropOptions):
         return self
 
     @model_validator(mode="after")
+    def _one_zone_for_naive_timestamps(self) -> Self:
+        zone = self.mapping.timezone if self.mapping is not None else None
+        if zone and self.assume_timezone and zone != self.assume_timezone:
+            raise invalid(
+                f"{shown(zone)} differs from assume_timezone {shown(self.assume_timezone)}: naive timestamps"
+                " are read in one zone, set one of the two",
+                field="mapping.timezone",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _xapi_only(self) -> Self:
         if self.kind != "xapi_files" and "xapi" in self.model_fields_set:
             raise invalid("only for kind xapi_files", field="xapi")
@@ -308,18 +319,6 @@ class Config(StrictModel):
                 raise invalid(f"duplicate source name {source.name!r}", field=f"[{index}].name")
             seen.add(source.name)
         return sources
-
-    @model_validator(mode="after")
-    def _mapping_timezones(self) -> Self:
-        """A mapping without its own timezone reads naive timestamps in the configuration's."""
-        sources = tuple(
-            source.model_copy(update={"mapping": source.mapping.model_copy(update={"timezone": self.timezone})})
-            if isinstance(source, FileSource) and source.mapping is not None and source.mapping.timezone is None
-            else source
-            for source in self.sources
-        )
-        object.__setattr__(self, "sources", sources)  # frozen: filled in once, while validating
-        return self
 
     @model_validator(mode="after")
     def _schedule_timezone(self) -> Self:

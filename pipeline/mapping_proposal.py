@@ -242,7 +242,7 @@ def guess_date_format(values: list[str], type_name: str) -> tuple[str | None, st
         unread = [value for value in distinct if value not in fits[fitting[0]]]
         notes.append(f"{len(unread)} value(s) fit no format, e.g. {unread[0]!r}: their rows will be rejected")
     if type_name == "timestamp":
-        notes.append("naive times: in the mapping's timezone (default: the config's)")
+        notes.append("naive times: set timezone here or the source's assume_timezone, else they are rejected")
     return fitting[0], "; ".join(notes) or None
 
 

@@ -54,13 +54,20 @@ class ExtractSummary:
 COMMITTED_LOAD = state.COMMITTED_LOAD  # the state's key naming the last load it covers
 
 
+def parse_context(config: Config, source: FileSource, reference_dir: Path | None = None) -> ParseContext:
+    """What a file source's parser is given (the night's and ``trainops parse --source``'s alike);
+    ``reference_dir`` overrides the config's. Naive timestamps are a matter of ``assume_timezone``."""
+    return ParseContext(
+        reference_dir=reference_dir or config.reference_dir,
+        source_name=source.name,
+        xapi_occurred_at=source.xapi.occurred_at,
+    )
+
+
 def connector_for(config: Config, source: Source) -> Connector[Any, Any]:
     """The source's connector, built from its validated options (``connectors/registry.py``)."""
     if isinstance(source, FileSource):
-        context = ParseContext(
-            reference_dir=config.reference_dir, source_name=source.name, xapi_occurred_at=source.xapi.occurred_at
-        )
-        return registry.file_connector(source.name, source.kind, source, context)
+        return registry.file_connector(source.name, source.kind, source, parse_context(config, source))
     return registry.api_source_connector(source.name, source.kind, source)  # type: ignore[arg-type]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from connectors.mapping import values as convert
 from connectors.mapping.kinds import MAPPED_KINDS, MappedKind
 from connectors.mapping.model import ColumnRule, Mapping
 from connectors.mapping.read import SourceRecord, SourceTable, read_table
-from connectors.parsing import CsvRow, FieldError
+from connectors.parsing import CsvRow, FieldError, assumed_zone
 
 UNMAPPED_VALUE = "mapping.unmapped_value"
 _FIRST_KEY = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_]*))')
@@ -87,8 +87,10 @@ class MappedParser:
         return self.mapping.patterns
 
     @cached_property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.mapping.timezone or "UTC")
+    def zone(self) -> ZoneInfo | None:
+        """The mapping's zone for naive timestamps; None: left naive, so the kind's parser reads them
+        in the source's ``assume_timezone`` or rejects them (``parse.naive_timestamp``)."""
+        return ZoneInfo(self.mapping.timezone) if self.mapping.timezone else None
 
     @cached_property
     def rules(self) -> dict[str, ColumnRule]:
@@ -124,6 +126,8 @@ class MappedParser:
                     header = spelled if spelled in table.columns else by_name.get(spelled.strip().casefold())
                     if header is None:
                         raise _missing(source, path, key, spelled, table.columns)
+                    if table.columns.count(header) > 1:  # which of them? refused, not guessed
+                        raise SourceError(f"source {source!r}: {path.name}: {key}: the header repeats {header!r}")
                     origins.append(_Origin(key, spelled, header=header))
                     plan.used.add(header)
                 else:
@@ -155,7 +159,8 @@ class MappedParser:
         if snapshot is None or snapshot.column is not None:
             return {}
         if snapshot.delivery_time:
-            return {"snapshot_date": datetime.fromtimestamp(path.stat().st_mtime, self.zone).date()}
+            zone = self.zone or assumed_zone() or UTC  # an instant's local day, not a naive timestamp
+            return {"snapshot_date": datetime.fromtimestamp(path.stat().st_mtime, zone).date()}
         match = re.search(snapshot.file_name or "", path.name)
         if match is None:
             raise SourceError(
@@ -178,7 +183,9 @@ class MappedParser:
             value = data.get(header)
             values[name] = value if isinstance(value, str) else self._typed_text(name, self.rules[name], value)
         errors: list[FieldError] = []
-        if record.fields is not None and record.fields != len(table.columns):
+        if record.undecodable:
+            errors.append(FieldError("parse.encoding", None, None, record.undecodable))
+        elif record.fields is not None and record.fields != len(table.columns):
             message = f"row has {record.fields} fields, the header has {len(table.columns)}"
             errors.append(FieldError("parse.wrong_field_count", None, None, message))
         for name, rule, origins in plan.steps:

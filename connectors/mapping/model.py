@@ -172,7 +172,7 @@ class Mapping(StrictModel):
     records: JmesPath | None = None  # json/jsonl: where the list of records is (default: the document)
     csv: CsvDialect = CsvDialect()
     sheet: str | None = None  # xlsx: default the first sheet
-    # naive timestamps are in this zone (default: the configuration's timezone)
+    # naive timestamps are in this zone (unset: the source's assume_timezone, else rejected)
     timezone: Annotated[str, BeforeValidator(_zone)] | None = None
     decimal_comma: bool = False  # "1.234,50" -> 1234.50 in every number field
     date_format: DateFormat | None = None  # default for every date/timestamp field

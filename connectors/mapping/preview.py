@@ -8,22 +8,30 @@ from pathlib import Path
 
 from connectors.base import ParseContext, ParseResult, SourceError
 from connectors.files import FileDropOptions
+from connectors.parsing import assume_timezone
 from connectors.registry import file_parser
 
 _WIDTH = 28  # a cell is cut to this many characters
 
 
 def parse_as_source(
-    name: str, kind: str, options: FileDropOptions, files: Iterable[Path], reference_dir: Path | None = None
+    name: str,
+    kind: str,
+    options: FileDropOptions,
+    files: Iterable[Path],
+    context: ParseContext | None = None,
+    assumed_zone: str | None = None,
 ) -> ParseResult:
-    """Parse ``files`` as source ``name`` would; a file it refuses is a `SourceError`."""
+    """Parse ``files`` as source ``name`` would, given its parse context and ``assume_timezone``;
+    a file it refuses is a `SourceError`."""
     parser = file_parser(kind, options)
-    context = ParseContext(reference_dir=reference_dir, source_name=name)
+    context = context or ParseContext(source_name=name)
     result = ParseResult()
-    for path in files:
-        if not path.is_file():
-            raise SourceError(f"{path}: no such file")
-        result.extend(parser.parse(path, context))
+    with assume_timezone(assumed_zone):
+        for path in files:
+            if not path.is_file():
+                raise SourceError(f"{path}: no such file")
+            result.extend(parser.parse(path, context))
     return result
 
 

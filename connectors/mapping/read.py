@@ -28,6 +28,7 @@ class SourceRecord:
     data: Any  # dict of header -> value (csv, xlsx) or the JSON element
     text: str
     fields: int | None = None  # csv: the fields the row had (to tell short or long rows)
+    undecodable: str | None = None  # csv: why the row is not text in the mapping's encoding
 
 
 class SourceTable:
@@ -75,15 +76,28 @@ class _LineTap:
         return text
 
 
+def _undecodable(text: str) -> bool:
+    """Whether decoding left bytes it could not read (``surrogateescape``)."""
+    return any("\udc80" <= char <= "\udcff" for char in text)
+
+
+def _readable(text: str, encoding: str) -> str:
+    """Text with its undecodable bytes as U+FFFD, fit to store and show."""
+    return text.encode(encoding, "surrogateescape").decode(encoding, "replace") if _undecodable(text) else text
+
+
 def _read_csv(path: Path, mapping: Mapping) -> SourceTable:
+    """A CSV decoded line by line: a row with bytes not in the encoding is marked (a ``parse.encoding``
+    reject at its line); a header with such bytes refuses the file; a row of empty fields is a row."""
     dialect = mapping.csv
     encoding = "utf-8-sig" if dialect.encoding == "utf-8" else dialect.encoding
     try:
-        handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
+        handle = open(path, encoding=encoding, errors="surrogateescape", newline="")  # noqa: SIM115
     except OSError as exc:
         raise SourceError(f"{path.name}: cannot open: {exc.strerror or exc}") from None
     tap = _LineTap(handle)
     reader = csv.reader(tap, delimiter=dialect.delimiter, quotechar=dialect.quotechar)
+    not_text, hint = f"not {dialect.encoding} text", "set mapping.csv.encoding"
 
     def next_row() -> tuple[int, list[str], str] | None:
         while True:
@@ -92,25 +106,27 @@ def _read_csv(path: Path, mapping: Mapping) -> SourceTable:
                 fields = next(reader)
             except StopIteration:
                 return None
-            except UnicodeDecodeError as exc:
-                raise SourceError(
-                    f"{path.name}: not {dialect.encoding} text near line {start} ({exc.reason}); "
-                    "set mapping.csv.encoding"
-                ) from None
+            except UnicodeDecodeError as exc:  # a codec without surrogateescape support
+                raise SourceError(f"{path.name}: {not_text} (line {start}: {exc.reason}); {hint}") from None
             except csv.Error as exc:
                 raise SourceError(f"{path.name}: unreadable CSV at line {start}: {exc}") from None
             text = tap.take()
-            if any(value.strip() for value in fields):
+            if any(value.strip() for value in fields) or len(fields) > 1:  # ";;;" is a row, not a blank line
                 return start, fields, text
 
     try:
-        for _ in range(dialect.header_row - 1):
-            if next(tap, None) is None:
-                break
-            tap.take()
+        for line in range(1, dialect.header_row):
+            try:
+                if next(tap, None) is None:
+                    break
+            except UnicodeDecodeError as exc:
+                raise SourceError(f"{path.name}: {not_text} (line {line}: {exc.reason}); {hint}") from None
+            tap.take()  # a title above the header: skipped, whatever its bytes
         first = next_row()
         if first is None:
             raise SourceError(f"{path.name}: empty file (no header row at line {dialect.header_row})")
+        if _undecodable(first[2]):
+            raise SourceError(f"{path.name}: header is {not_text} (line {first[0]}); {hint}")
     except BaseException:
         handle.close()
         raise
@@ -120,7 +136,10 @@ def _read_csv(path: Path, mapping: Mapping) -> SourceTable:
         with handle:
             while (row := next_row()) is not None:
                 line, fields, text = row
-                yield SourceRecord(line, dict(zip(header, fields, strict=False)), text, len(fields))
+                bad = f"row is {not_text} (an undecodable byte); {hint}" if _undecodable(text) else None
+                if bad:
+                    text, fields = _readable(text, encoding), [_readable(value, encoding) for value in fields]
+                yield SourceRecord(line, dict(zip(header, fields, strict=False)), text, len(fields), bad)
 
     return SourceTable(header, rows(), tabular=True)
 

@@ -1,7 +1,8 @@
 """One source value -> the canonical text the kind's parser types (``connectors/parsing.py``).
 
-Dates become ISO dates, timestamps ISO 8601 with an offset (a naive one is read in the mapping's
-timezone), numbers lose their decimal comma, booleans and lists their JSON form. A value that does
+Dates become ISO dates, timestamps ISO 8601 (a naive one gets the mapping's timezone, or stays
+naive for the kind's parser: the source's ``assume_timezone`` or a reject), numbers lose their
+decimal comma, booleans and lists their JSON form. A value that does
 not fit a given format is a `FieldError` with the kind's usual rule (``parse.invalid_date`` …).
 """
 
@@ -98,8 +99,9 @@ def to_date(value: object, field: str, date_format: str | None, day_first: bool)
     return text
 
 
-def to_timestamp(value: object, field: str, date_format: str | None, day_first: bool, zone: ZoneInfo) -> str:
-    """A timestamp field's value as ISO 8601 with an offset; a naive time is in ``zone``."""
+def to_timestamp(value: object, field: str, date_format: str | None, day_first: bool, zone: ZoneInfo | None) -> str:
+    """A timestamp field's value as ISO 8601; a naive time gets ``zone``'s offset, or stays naive
+    without one (the kind's parser then reads it in the source's ``assume_timezone`` or rejects it)."""
     moment: datetime | None = None
     rule = "parse.invalid_timestamp"
     if isinstance(value, datetime):
@@ -124,7 +126,7 @@ def to_timestamp(value: object, field: str, date_format: str | None, day_first: 
                 return text  # the kind's parser rejects it with its own message
             if moment.tzinfo is not None:
                 return text  # already what the kind reads; `raw` keeps the source's own notation
-    if moment.tzinfo is None:
+    if moment.tzinfo is None and zone is not None:
         moment = moment.replace(tzinfo=zone)
     return moment.isoformat()
 

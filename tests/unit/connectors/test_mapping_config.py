@@ -38,10 +38,10 @@ def error_of(tmp_path: Path, mapping: dict[str, Any], kind: str = "hris_csv") ->
     return message
 
 
-def test_a_valid_mapping_loads_and_takes_the_configs_timezone(tmp_path: Path) -> None:
+def test_a_valid_mapping_loads_and_never_takes_the_configs_timezone(tmp_path: Path) -> None:
     config = load(tmp_path, {"columns": HR_COLUMNS, "snapshot_date": {"delivery_time": True}})
     mapping = config.source("hr").mapping
-    assert mapping.timezone == "Europe/Berlin"
+    assert mapping.timezone is None  # naive timestamps: assume_timezone or rejects, never the business zone
     assert mapping.columns["employee_id"].column == "Personalnummer"
     assert mapping.columns["status"].values == {"aktiv": "active"}  # keys are matched case-insensitively
     assert config.source("legacy").mapping is None
@@ -102,3 +102,20 @@ def test_a_date_format_on_a_text_field(tmp_path: Path) -> None:
 def test_a_kind_without_mappings(tmp_path: Path) -> None:
     message = error_of(tmp_path, {"columns": {"x": "y"}}, kind="xapi_files")
     assert "sources[1].mapping" in message and "takes no mapping" in message
+
+
+def test_a_mapping_timezone_and_a_different_assume_timezone_are_refused(tmp_path: Path) -> None:
+    def with_zones(mapping_zone: str, assumed: str) -> Any:
+        source = {"name": "s", "kind": "sessions_csv", "path": str(tmp_path), "assume_timezone": assumed}
+        source["mapping"] = {
+            "columns": {"session_id": "Id", "course_ref": "C", "starts_at": "S", "modality": "M", "capacity": "N"}
+        }
+        source["mapping"]["timezone"] = mapping_zone
+        data = {"home": str(tmp_path / "home"), "reference_dir": str(tmp_path), "sources": [source]}
+        return parse_config(data, tmp_path / "trainops.yaml", env={})
+
+    assert with_zones("Europe/Rome", "Europe/Rome").sources[0].mapping.timezone == "Europe/Rome"
+    with pytest.raises(ConfigError) as caught:
+        with_zones("Europe/Rome", "UTC")
+    message = str(caught.value)
+    assert "\n" not in message and "sources[0].mapping.timezone" in message and "assume_timezone" in message

@@ -16,6 +16,7 @@ from connectors.base import ParseContext, ParseResult, SourceError
 from connectors.files import FileDropOptions
 from connectors.lms.csv_drops import SessionsCsvParser
 from connectors.mapping import MappedParser, Mapping, check_mapping
+from connectors.parsing import assume_timezone
 from connectors.registry import file_parser
 
 HR = {
@@ -79,11 +80,48 @@ def test_a_utf8_bom_is_not_part_of_the_first_header(tmp_path: Path) -> None:
     assert employees(result)[0]["employee_id"] == "E1"
 
 
-def test_the_wrong_encoding_refuses_the_file_naming_the_key(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="not utf-8 text.*mapping.csv.encoding"):
-        parse(
-            tmp_path, (HR_CSV + "E2,b@x.com,Active,2020-01-02,Müller\n").encode("cp1252"), {"columns": HR, **DELIVERED}
-        )
+def test_a_row_in_the_wrong_encoding_is_a_located_reject_and_the_others_land(tmp_path: Path) -> None:
+    content = (HR_CSV + "E2,b@x.com,Active,2020-01-02\n").encode() + "E3,Müller@x.com,Active,2020-01-02\n".encode(
+        "cp1252"
+    )
+    result = parse(tmp_path, content + b"E4,d@x.com,Active,2020-01-02\n", {"columns": HR, **DELIVERED})
+    assert [row["employee_id"] for row in employees(result)] == ["E1", "E2", "E4"]
+    [reject] = result.rejects
+    assert (reject.rule, reject.source_line) == ("parse.encoding", 4)
+    assert "not utf-8 text" in reject.message and "mapping.csv.encoding" in reject.message
+
+
+def test_a_header_in_the_wrong_encoding_refuses_the_file_naming_the_key(tmp_path: Path) -> None:
+    columns = {**HR, "family_name": "Nachname"}
+    content = ("Employee ID,Email,Status,Hire date,Nachname,Straße\n" + "E1,a@x.com,Active,2020-01-02,M,S\n").encode(
+        "cp1252"
+    )
+    with pytest.raises(SourceError, match=r"export.csv: header .*not utf-8 text.*line 1.*mapping.csv.encoding"):
+        parse(tmp_path, content, {"columns": columns, **DELIVERED})
+
+
+def test_an_undecodable_title_line_above_the_header_is_skipped(tmp_path: Path) -> None:
+    content = "Bericht für Oktober\n".encode("cp1252") + HR_CSV.encode()
+    result = parse(tmp_path, content, {"csv": {"header_row": 2}, "columns": HR, **DELIVERED})
+    assert [row["employee_id"] for row in employees(result)] == ["E1"] and result.rejects == []
+
+
+def test_a_row_of_empty_fields_is_a_row_not_a_blank_line(tmp_path: Path) -> None:
+    result = parse(tmp_path, HR_CSV + ",,,\n\nE2,b@x.com,Active,2020-01-02\n", {"columns": HR, **DELIVERED})
+    assert [row["employee_id"] for row in employees(result)] == ["E1", "E2"]
+    assert {(r.rule, r.source_line) for r in result.rejects} >= {("parse.missing_required", 3)}
+    assert {r.source_line for r in result.rejects} == {3}  # the blank line 4 is no row
+
+
+def test_a_header_repeating_a_column_a_rule_reads_refuses_the_file(tmp_path: Path) -> None:
+    content = "Employee ID,Email,Status,Hire date,Email\nE1,a@x.com,Active,2020-01-02,b@x.com\n"
+    with pytest.raises(SourceError) as caught:
+        parse(tmp_path, content, {"columns": HR, **DELIVERED})
+    message = str(caught.value)
+    assert "\n" not in message and "export.csv" in message and "'Email'" in message
+    assert "mapping.columns.email" in message
+    ignored = "Employee ID,Email,Status,Hire date,Note,Note\nE1,a@x.com,Active,2020-01-02,x,y\n"
+    assert employees(parse(tmp_path, ignored, {"columns": HR, **DELIVERED}))[0]["employee_id"] == "E1"
 
 
 def test_json_records_under_a_path_with_label_value_envelopes(tmp_path: Path) -> None:
@@ -257,6 +295,22 @@ def test_naive_timestamps_are_in_the_mappings_timezone(tmp_path: Path) -> None:
     result = sessions(tmp_path, "S1;C1;2026-07-01 09:00;10\nS2;C1;2026-12-01T09:00:00Z;10\n", timezone="Europe/Berlin")
     starts = [row["starts_at"] for row in result.records["lms.session"]]
     assert starts == [datetime(2026, 7, 1, 7, 0, tzinfo=UTC), datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+
+
+def test_without_a_mapping_timezone_naive_timestamps_follow_assume_timezone_or_are_rejected(
+    tmp_path: Path,
+) -> None:
+    rows = "S1;C1;2026-07-01 09:00;10\nS2;C1;01.07.2026 09:00;10\n"
+    day_first = {"starts_at": {"column": "Start", "day_first": True}}
+    result = sessions(tmp_path, rows, columns=day_first)
+    assert "lms.session" not in result.records
+    assert [(r.rule, r.source_line) for r in result.rejects] == [
+        ("parse.naive_timestamp", 2),
+        ("parse.naive_timestamp", 3),
+    ]
+    with assume_timezone("Europe/Berlin"):  # the source's assume_timezone (pipeline/steps.py extract_source)
+        result = sessions(tmp_path, rows, columns=day_first)
+    assert [row["starts_at"] for row in result.records["lms.session"]] == [datetime(2026, 7, 1, 7, 0, tzinfo=UTC)] * 2
 
 
 def test_day_first_timestamps_and_their_rejects(tmp_path: Path) -> None:

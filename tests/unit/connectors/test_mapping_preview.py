@@ -39,3 +39,20 @@ def test_an_unknown_source_is_a_configuration_error(capsys: pytest.CaptureFixtur
     file = FOREIGN / "hris" / "sf_employee_report.csv"
     assert main(["parse", str(file), "--source", "nope", "--config", CONFIG]) == 2
     assert "no source named 'nope'" in capsys.readouterr().err
+
+
+def test_the_preview_reads_naive_timestamps_in_the_sources_assume_timezone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``parse --source`` reads a file as the night would: in the source's ``assume_timezone``."""
+    file = tmp_path / "sessions.csv"
+    header = "session_id,course_ref,vendor_id,modality,starts_at,ends_at,capacity,location,status\n"
+    file.write_text(header + "S1,COC-101,V01,ilt,2026-07-01 09:00:00,,12,London,delivered\n")
+    config = tmp_path / "trainops.yaml"
+    config.write_text(
+        "home: ./home\nreference_dir: .\nsources:\n"
+        "  - {name: sessions, kind: sessions_csv, path: ., assume_timezone: Europe/Berlin}\n"
+    )
+    assert main(["parse", str(file), "--source", "sessions", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "rejected: 0 row(s)" in out and "2026-07-01T07:00:00+00:00" in out  # 09:00 in Berlin (+02:00)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from connectors.base import ParseContext
+from connectors.parsing import assume_timezone
 from connectors.registry import file_parser
 from flows.cli import main
 from pipeline.config import parse_config
@@ -188,7 +189,10 @@ def test_xlsx_sessions(tmp_path):
     assert proposal.sample.format == "xlsx" and proposal.missing_required == []
     assert proposal.fields["modality"].values == {"Classroom": "ilt", "Webinar": "vilt"}
     assert proposal.fields["capacity"].column.name == "Seats"
-    result = read_with(load_proposal(render(proposal), tmp_path), path)
+    source = load_proposal(render(proposal), tmp_path)
+    assert {r.rule for r in read_with(source, path).rejects} == {"parse.naive_timestamp"}  # no zone given
+    with assume_timezone("Europe/London"):  # the pasted source's assume_timezone
+        result = read_with(source, path)
     assert result.rejects == []
     assert [(row["session_id"], row["modality"], row["capacity"]) for row in result.records["lms.session"]] == [
         ("S1", "ilt", 12),
@@ -208,7 +212,10 @@ def test_json_lines_bookings(tmp_path):
     assert proposal.fields["session_id"].column.name == "booking.session"
     assert proposal.fields["learner_ref"].column.name == "booking.user.email"  # nested: found by its last key
     assert proposal.fields["status"].values == {"Attended": "attended", "No show": "no_show"}
-    result = read_with(load_proposal(render(proposal), tmp_path), path)
+    source = load_proposal(render(proposal), tmp_path)
+    assert {r.rule for r in read_with(source, path).rejects} == {"parse.naive_timestamp"}  # no zone given
+    with assume_timezone("Europe/London"):  # the pasted source's assume_timezone
+        result = read_with(source, path)
     assert result.rejects == []
     assert [(row["learner_ref"], row["status"]) for row in result.records["lms.booking"]] == [
         ("a@x.com", "attended"),
