@@ -195,8 +195,9 @@ def test_a_source_that_stays_down_holds_or_publishes_stale_as_configured(
     stale = write_config(
         demo, folder / "stale", "freshness: {on_stale: publish}\nnotify_webhook_env: TRAINOPS_TEST_WEBHOOK"
     )
-    for path in (hold, stale):  # same home as the clean run
-        path.write_text(path.read_text().replace(str(path.parent / "home"), str(config.home)))
+    for path in (hold, stale):  # same home as the clean run; the LRS export holds on an unreadable file
+        text = path.read_text().replace(str(path.parent / "home"), str(config.home))
+        path.write_text(text.replace("{name: lrs_export, ", "{name: lrs_export, on_bad_file: hold, "))
     broken = config.source("lrs_export").path / "statements_2026-12.jsonl"
     broken.write_bytes(b"\xff\xfe\x00not json\n")
     try:
