@@ -143,6 +143,8 @@ def test_backfill_resumes_after_a_failed_chunk_and_publishes_identical_marts(cle
     versions = len(list((config.warehouse / "versions").glob("*.duckdb")))
     broken = config.source("hr").path / "employees_2026-10-15.csv"
     broken.write_bytes(b"\xff\xfe\x00not a roster\n")
+    # the HR source holds on an unreadable file (the default quarantines it and lands the rest)
+    config.path.write_text(config.path.read_text().replace("{name: hr, ", "{name: hr, on_bad_file: hold, "))
     start, end = date(2026, 9, 1), AS_OF
     try:
         with pytest.raises(RunFailed, match=r"1 chunk\(s\) failed.*employees_2026-10-15.csv"):
