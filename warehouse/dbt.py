@@ -247,8 +247,14 @@ def build_marts(
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with cancel.child(process):  # SIGTERM / SIGINT of the run stops dbt too
-        pause_point("dbt-build", child=process, ready=building.exists)  # crash tests: dbt half way
-        stdout, stderr = process.communicate()
+        try:
+            pause_point("dbt-build", child=process, ready=building.exists)  # crash tests: dbt half way
+            stdout, stderr = process.communicate()
+        except BaseException:  # cancelled (or failed) half way: no half-made build is left behind
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=8)  # the cancel stops dbt: SIGTERM, then SIGKILL after 5 s
+            clear_building(config)
+            raise
     seconds = time.perf_counter() - started
     settle_building(building, build_db)
     keep_parsed_project(config, target_path)

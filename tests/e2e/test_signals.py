@@ -84,9 +84,12 @@ def test_a_signal_during_the_dbt_build_cancels_the_run_and_its_children(publishe
     assert children and all(child in gone for child in children)
     # wait_procs reaped the run's process (Popen then sees no status): its exit code is psutil's
     assert watched in gone and watched.returncode == 128 + signum, output[-5000:]
-    (line,) = [line for line in output.splitlines() if line.startswith("trainops:")]
+    # the first progress line (before Prefect starts), then the outcome in one line
+    progress, line = [line for line in output.splitlines() if line.startswith("trainops:")]
+    assert "starting Prefect" in progress
     assert f"cancelled by {signum.name}" in line and "Traceback" not in output
     records = [json.loads(path.read_text()) for path in sorted((config.home / "runs").glob("*.json"))]
     assert records[-1]["status"] == "cancelled" and signum.name in records[-1]["error"]
     assert published_checksums(config.marts_db) == before and published_run(config) == run_before
     assert not list(config.warehouse.glob(f"build-{records[-1]['run_id']}*"))
+    assert not list(config.warehouse.glob("building.duckdb*"))  # nor what dbt was writing
