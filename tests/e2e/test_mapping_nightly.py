@@ -100,7 +100,7 @@ def foreign_home(demo: Path, folder: Path) -> Path:
     hr = {
         "name": "hr", "kind": "hris_csv", "path": str(hr_dir),
         "mapping": {
-            "csv": {"delimiter": ";", "encoding": "cp1252"}, "date_format": "%d.%m.%Y",
+            "csv": {"delimiter": ";", "encoding": "cp1252"}, "date_format": "%d.%m.%Y", "timezone": "Europe/London",
             "columns": {**hr_columns, "updated_at": {"column": "Zuletzt geändert", "date_format": "%d.%m.%Y %H:%M:%S"}},
             "snapshot_date": {"file_name": r"employees_(\d{4}-\d{2}-\d{2})\.csv"},
         },
@@ -109,6 +109,7 @@ def foreign_home(demo: Path, folder: Path) -> Path:
         "name": "legacy_lms", "kind": "lms_csv", "path": str(lms_dir),
         "mapping": {
             "csv": {"delimiter": ";"}, "decimal_comma": True, "date_format": "%d.%m.%Y %H:%M:%S",
+            "timezone": "Europe/London",  # the export's local times (naive)
             "columns": lms_columns,
         },
     }  # fmt: skip
