@@ -72,12 +72,14 @@ bench:
 	$(UV) run --frozen --group bench python benchmarks/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 # the dbt docs site with column types and descriptions: generated against the newest build file
-# (`make demo` or a run first); browse it with `make docs-serve`, or open dbt/target/static_index.html
+# (`make demo` or a run first), opened under the catalog name dbt wrote it as (`building`: its views
+# name it); browse it with `make docs-serve`, or open dbt/target/static_index.html
 DOCS_PORT ?= 8081
 docs: install
 	@build=$$(ls -t $(CURDIR)/data/warehouse/build-*.duckdb 2>/dev/null | head -1); \
 	if [ -z "$$build" ]; then echo "make docs: no build under data/warehouse yet: run make demo first" >&2; exit 1; fi; \
-	cd dbt && TRAINOPS_BUILD_DB=$$build $(UV) run dbt docs generate --profiles-dir . --static \
+	mkdir -p dbt/target && ln -sf "$$build" dbt/target/building.duckdb; \
+	cd dbt && TRAINOPS_BUILD_DB=$(CURDIR)/dbt/target/building.duckdb $(UV) run dbt docs generate --profiles-dir . --static \
 	  && echo "docs: $(CURDIR)/dbt/target/static_index.html (or: make docs-serve)"
 
 docs-serve: docs

@@ -23,7 +23,7 @@ from flows.nightly import nightly_sync
 from pipeline.config import load_config
 from pipeline.demo_config import DEMO_SOURCES, write_demo_config
 from pipeline.lifecycle import RunFailed
-from warehouse.dbt import DBT_PROJECT_DIR, dbt_env
+from warehouse.dbt import BUILDING_FILE, DBT_PROJECT_DIR, dbt_env
 from warehouse.duckdb_target import published_checksums
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +68,7 @@ def test_dbt_unit_tests_pass_on_the_nights_build(enterprise, tmp_path):
         for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests") or []
     }
     nightly_build = Path(enterprise["record"]["build"]["build_db"])
-    build_db = tmp_path / nightly_build.name  # the same catalog name: its views name it
+    build_db = tmp_path / BUILDING_FILE  # the catalog name dbt wrote the build under: its views name it
     shutil.copy(nightly_build, build_db)
     command = [
         str(Path(sys.executable).parent / "dbt"), "test", "--select", "test_type:unit",
