@@ -200,10 +200,10 @@ def test_a_source_that_stays_down_holds_or_publishes_stale_as_configured(
     for path in (hold, stale):  # same home as the clean run; the LRS export holds on an unreadable file
         text = path.read_text().replace(str(path.parent / "home"), str(config.home))
         path.write_text(text.replace("{name: lrs_export, ", "{name: lrs_export, on_bad_file: hold, "))
-    broken = config.source("lrs_export").path / "statements_2026-12.jsonl"
-    broken.write_bytes(b"\xff\xfe\x00not json\n")
+    broken = config.source("lrs_export").path / "statements_2026-12.json"
+    broken.write_bytes(b"\xff\xfe\x00not json\n")  # a document that is not text: unreadable whole
     try:
-        with pytest.raises(RunFailed, match="statements_2026-12.jsonl.*on_stale is hold"):
+        with pytest.raises(RunFailed, match="statements_2026-12.json.*on_stale is hold"):
             nightly_sync(as_of=AS_OF, config_path=str(hold))
         record = nightly_sync(as_of=AS_OF, config_path=str(stale))
         from reports.status import report
@@ -218,10 +218,10 @@ def test_a_source_that_stays_down_holds_or_publishes_stale_as_configured(
     assert published_checksums(config.marts_db) == before  # published, from the data landed so far
     texts = [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
     assert len(texts) == 2
-    assert "nightly-sync* failed" in texts[0] and "statements_2026-12.jsonl" in texts[0]
+    assert "nightly-sync* failed" in texts[0] and "statements_2026-12.json" in texts[0]
     assert "stale source(s) lrs_export" in texts[1]
     lrs = next(source for source in status["sources"] if source["source"] == "lrs_export")
-    assert lrs["stale"] and "statements_2026-12.jsonl" in lrs["last_error"]
+    assert lrs["stale"] and "statements_2026-12.json" in lrs["last_error"]
     assert status["healthy"] is False and status["runs"][0]["status"] == "stale"
     assert status["published"]["run_id"] == record["run_id"]
     assert status["quarantine"]["rows"] > 0
