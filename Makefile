@@ -26,7 +26,6 @@ install:
 # the demo's CSV drops in a foreign layout, read through mapping: blocks (its marts equal the canonical layout's)
 demo: install
 	$(UV) run trainops demo --layout foreign
-	@if [ -f data/reports/dashboard.html ]; then echo "dashboard: $(CURDIR)/data/reports/dashboard.html"; fi
 
 run: install
 	$(UV) run trainops run
