@@ -87,6 +87,8 @@ INVOICE_CURRENCIES: frozenset[str] = ISO_4217_ACTIVE - {"XTS", "XXX"}
 # -- quarantine rows (schemas.QUARANTINE.severity) ------------------------------------------------
 # critical blocks the run; error quarantines the row; warning reports it and keeps it.
 SEVERITIES = ("critical", "error", "warning")
+# The severities at which a finding holds its row back (quarantines it); a warning keeps the row.
+HOLDING_SEVERITIES = ("critical", "error")
 # Not a rule's: a row of an earlier version of a file corrected in place (rule file.replaced) is
 # held back because the file's later version replaces it, never reprocessed.
 REPLACED = "replaced"

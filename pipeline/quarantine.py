@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from connectors import landing, state
+from connectors import landing, state, vocabulary
 from connectors.sqltext import literal_list
 from pipeline.config import Config
 
@@ -92,7 +92,9 @@ def release_for_reprocessing(config: Config, sources: list[str] | None = None) -
         bad_files = {
             row["_source_file"]
             for row in findings
-            if row["_source"] == source.name and row["severity"] in ("error", "critical") and row["_source_file"]
+            if row["_source"] == source.name
+            and row["severity"] in vocabulary.HOLDING_SEVERITIES
+            and row["_source_file"]
         }
         current = state.read_state(config.home, source.name)
         known = current.get("files", {})

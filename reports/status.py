@@ -137,7 +137,7 @@ def published_report(config: Config) -> dict[str, Any] | None:
 
 # A finding holds its row back (quarantines it) at severity error or critical; a warning (an unknown
 # xAPI verb, say) keeps the row, as in the run report and stg_quarantine__rows.is_excluding.
-HOLDS_BACK = "lower(severity) in ('error', 'critical')"
+HOLDS_BACK = f"lower(severity) in ({', '.join(literal(name) for name in vocabulary.HOLDING_SEVERITIES)})"
 
 
 def quarantine_report(home: Path) -> dict[str, Any]:
