@@ -21,7 +21,7 @@ help:
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 # the demo's CSV drops in a foreign layout, read through mapping: blocks (its marts equal the canonical layout's)
 demo: install

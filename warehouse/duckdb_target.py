@@ -130,15 +130,18 @@ def copy_comments(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> 
         "and comment is not null",
         [catalog, schema],
     ).fetchall()
-    for table, comment in tables:
-        con.execute(f"comment on table main.{identifier(table)} is {literal(comment)}")
     columns = con.execute(
         "select table_name, column_name, comment from duckdb_columns() where database_name = ? "
         "and schema_name = ? and comment is not null",
         [catalog, schema],
     ).fetchall()
-    for table, column, comment in columns:
-        con.execute(f"comment on column main.{identifier(table)}.{identifier(column)} is {literal(comment)}")
+    statements = [f"comment on table main.{identifier(table)} is {literal(comment)};" for table, comment in tables]
+    statements += [
+        f"comment on column main.{identifier(table)}.{identifier(column)} is {literal(comment)};"
+        for table, column, comment in columns
+    ]
+    if statements:  # one transaction, not one per comment (hundreds of columns)
+        con.execute("begin transaction;" + "".join(statements) + "commit;")
 
 
 def _export_parquet(con: duckdb.DuckDBPyConnection, folder: Path, names: list[str]) -> dict[str, Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -225,3 +226,46 @@ def test_a_source_that_stays_down_holds_or_publishes_stale_as_configured(
     assert status["healthy"] is False and status["runs"][0]["status"] == "stale"
     assert status["published"]["run_id"] == record["run_id"]
     assert status["quarantine"]["rows"] > 0
+
+
+def add_late_statement(demo: Path) -> None:
+    """A new xAPI file: one statement of a known learner, for a date the marts already cover."""
+    xapi = demo / "drops" / "xapi"
+    template = json.loads(sorted(xapi.glob("statements_*.jsonl"))[-1].read_text().splitlines()[0])
+    late = {**template, "id": "00000000-0000-4000-8000-00000000b001", "timestamp": "2026-11-20T10:00:00.000Z"}
+    (xapi / "statements_2026-11-late.jsonl").write_text(json.dumps(late) + "\n")
+
+
+def test_an_incremental_night_killed_in_its_dbt_build_is_rerun_to_a_clean_nights_marts(demo, tmp_path, prefect_harness):
+    """The base night is published; a new xAPI file arrives; the incremental night is SIGKILLed while
+    dbt writes the copy of the base build. The rerun recovers, builds incrementally and publishes
+    marts equal to those of two uninterrupted nights on the same drops."""
+    drops = tmp_path / "demo"
+    shutil.copytree(demo, drops)  # the module's drops stay as they are for the other tests
+    reference_path, config_path = write_config(drops, tmp_path / "reference"), write_config(drops, tmp_path / "killed")
+    for path in (reference_path, config_path):
+        assert nightly_sync(as_of=AS_OF, config_path=str(path))["night"]["kind"] == "full"
+    add_late_statement(drops)
+    reference = nightly_sync(as_of=AS_OF, config_path=str(reference_path))
+    assert reference["status"] == "success" and reference["night"]["kind"] == "incremental", reference["night"]
+    home = load_config(config_path).home
+    published = published_checksums(home / "warehouse" / "marts.duckdb")
+
+    run_and_kill_at("dbt-build", config_path, tmp_path)
+
+    warehouse = home / "warehouse"
+    assert (warehouse / BUILDING_FILE).exists(), "dbt had not started writing"
+    assert published_checksums(warehouse / "marts.duckdb") == published  # the last night's marts stay
+    killed = json.loads(sorted((home / "runs").glob("*.json"))[-1].read_text())
+    assert killed["status"] == "running"  # as the kill left it; the rerun marks it crashed
+
+    record = nightly_sync(as_of=AS_OF, config_path=str(config_path))
+
+    assert record["status"] == "success"
+    assert record["night"]["kind"] == "incremental", record["night"]
+    assert killed["run_id"] in " | ".join(record.get("recovered", []))
+    runs = [json.loads(path.read_text()) for path in sorted((home / "runs").glob("*.json"))]
+    assert [run["status"] for run in runs] == ["success", "crashed", "success"]
+    assert not (warehouse / BUILDING_FILE).exists()
+    assert comparable_marts(warehouse / "marts.duckdb") == comparable_marts(load_config(reference_path).marts_db)
+    assert landed_rows(home) == landed_rows(load_config(reference_path).home)  # the new file landed once
