@@ -50,6 +50,8 @@ renamed as (
     from landed
 ),
 
+{{ recomputed_keys('renamed', ['record_id']) }}
+
 fingerprinted as (
     select
         *,
@@ -60,10 +62,8 @@ fingerprinted as (
             coalesce(cast({{ column }} as {{ dbt.type_string() }}), '~'){% if not loop.last %} || '|' ||{% endif %}
             {%- endfor %}
         ) as content_fingerprint
-    from renamed
+    from recomputed
 ),
-
-{{ recomputed_keys('fingerprinted', ['record_id']) }}
 
 ranked as (
     select
@@ -72,7 +72,7 @@ ranked as (
             partition by record_id order by stored_at asc nulls last, _load_id asc, _row asc
         ) as first_rank,
         row_number() over (partition by record_id order by _load_id desc, _row desc) as latest_rank
-    from recomputed
+    from fingerprinted
 ),
 
 first_versions as (
