@@ -45,12 +45,13 @@
     )
 {%- endmacro %}
 
-{#- The CTEs of a deduplicating staging model's incremental build, after its cleaned CTE
-    `relation` (with the key columns `keys`): `touched_keys` (the keys of the new loads' rows) and
-    `recomputed` (every landed row of those keys). On a full build `recomputed` is `relation`
-    itself. Ends with a comma: the model's next CTE follows. -#}
-{% macro recomputed_keys(relation, keys) -%}
-{% if is_incremental() -%}
+{#- The CTEs of a deduplicating staging model's build, after its cleaned CTE `relation` (with the
+    key columns `keys`). An incremental build (`incremental`: the model's is_incremental(), passed
+    in so that a unit test can set it): `touched_keys` (the keys of the new loads' rows) and
+    `recomputed` (every landed row of those keys); a full build: `recomputed` is `relation` itself.
+    Ends with a comma: the model's next CTE follows. -#}
+{% macro recomputed_keys(relation, keys, incremental) -%}
+{% if incremental -%}
 touched_keys as (
     -- the keys the new loads bring (new keys, or new versions of known ones)
     select distinct {{ keys | join(', ') }}

@@ -40,7 +40,7 @@ renamed as (
     from landed
 ),
 
-{{ recomputed_keys('renamed', ['_source', 'employee_id', 'snapshot_date']) }}
+{{ recomputed_keys('renamed', ['_source', 'employee_id', 'snapshot_date'], incremental=is_incremental()) }}
 
 deduplicated as (
     -- One row per source, employee and snapshot: the latest load wins (a re-landed snapshot

@@ -27,7 +27,7 @@ renamed as (
     from landed
 ),
 
-{{ recomputed_keys('renamed', ['session_id', 'learner_ref']) }}
+{{ recomputed_keys('renamed', ['session_id', 'learner_ref'], incremental=is_incremental()) }}
 
 deduplicated as (
     -- One row per (session, learner): the most recently updated version wins, then the latest

@@ -17,7 +17,7 @@ versions as (
 
 {#- the record ids the new loads bring (stg_lms__learning_record_versions ranked all their versions
     again): replaced whole, delete+insert on record_id -#}
-{{ recomputed_keys('versions', ['record_id']) }}
+{{ recomputed_keys('versions', ['record_id'], incremental=is_incremental()) }}
 
 final as (
     select

@@ -50,7 +50,7 @@ renamed as (
     from landed
 ),
 
-{{ recomputed_keys('renamed', ['record_id']) }}
+{{ recomputed_keys('renamed', ['record_id'], incremental=is_incremental()) }}
 
 fingerprinted as (
     select

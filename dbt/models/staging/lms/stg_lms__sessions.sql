@@ -32,7 +32,7 @@ renamed as (
     from landed
 ),
 
-{{ recomputed_keys('renamed', ['session_id']) }}
+{{ recomputed_keys('renamed', ['session_id'], incremental=is_incremental()) }}
 
 deduplicated as (
     -- One row per session: the latest load carries its latest status.

@@ -34,7 +34,7 @@ renamed as (
     from landed
 ),
 
-{{ recomputed_keys('renamed', ['vendor_id', 'invoice_number', 'document_file', 'line_id']) }}
+{{ recomputed_keys('renamed', ['vendor_id', 'invoice_number', 'document_file', 'line_id'], incremental=is_incremental()) }}
 
 deduplicated as (
     -- Same document identity as stg_vendor__invoices (vendor, number, file), plus the line id.

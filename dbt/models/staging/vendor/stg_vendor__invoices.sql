@@ -37,7 +37,7 @@ renamed as (
     from landed
 ),
 
-{{ recomputed_keys('renamed', ['vendor_id', 'invoice_number', 'document_file']) }}
+{{ recomputed_keys('renamed', ['vendor_id', 'invoice_number', 'document_file'], incremental=is_incremental()) }}
 
 deduplicated as (
     -- One row per received document. A document is (vendor, number, file it came in): the same
