@@ -14,6 +14,7 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from demo import generate
@@ -84,12 +85,19 @@ def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=2), new, "20261202T000000000001Z")
 
     # new files of three other sources: an HR snapshot with a rehire and a transfer, a booking file
-    # re-delivering a booking with another status, a late LMS export updating a record
+    # re-delivering a booking with another status, a late LMS export updating a record; and a
+    # statement re-using a stored statement's id with other content (the first stored version stays)
     _land_updates(demo / "drops", AS_OF + timedelta(days=3))
+    reused = {**json.loads(lines[2]), "stored": "2026-12-03T08:00:00.000Z"}
+    reused["verb"] = {"id": "http://adlnet.gov/expapi/verbs/failed", "display": {"en-US": "failed"}}
+    (xapi / "statements_2026-12-03.jsonl").write_text(json.dumps(reused) + "\n")
     updated = _night(config_path, AS_OF + timedelta(days=3), "20261203T000000000000Z")
     assert updated.kind == "incremental", updated.reasons
     assert {"source:hris.employee+", "source:lms.booking+", "source:lms.learning_record+"} <= set(updated.selected)
     assert not any("invoice" in name or "session" in name for name in updated.selected)
+    with duckdb.connect(str(updated.build_db), read_only=True) as con:
+        conflicts = con.execute("select record_id from staging.stg_lms__learning_record_conflicts").fetchall()
+    assert (reused["id"],) in conflicts  # refused, the first stored version kept
     _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=3), updated, "20261203T000000000001Z")
 
     # a changed training requirement: a full night, saying why
