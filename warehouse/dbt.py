@@ -72,11 +72,12 @@ class BuildResult:
 # dbt advises for production, unless this is "1".
 UNIT_TESTS_ENV = "TRAINOPS_DBT_UNIT_TESTS"
 
-# The values computed anew every night (the as-of date and the compliance history window): dbt reads
+# The values computed anew every night (the as-of date, the compliance history window and an
+# incremental night's new loads, which its incremental staging models process): dbt reads
 # them as environment variables TRAINOPS_PARAM_<NAME> through one macro, dbt/macros/run_params.sql,
 # only while executing. As --vars they made dbt re-parse the whole project every night (a changed var
 # disables partial parsing: about 50 s of a noop night's 64 s build at S).
-RUN_PARAMS = ("as_of", "compliance_history_start", "compliance_history_grain")
+RUN_PARAMS = ("as_of", "compliance_history_start", "compliance_history_grain", "new_loads")
 PARAM_ENV_PREFIX = "TRAINOPS_PARAM_"
 # The file dbt builds into (DuckDB), the same every night: dbt re-parses everything when the profile's
 # connection (its path) changes. Renamed to build-<run id>.duckdb when dbt is done.
@@ -166,6 +167,8 @@ def plan_build(
     if extra_vars and not full_refresh:
         full_refresh = "a backfill (the compliance history widened to its range)"
     plan = incremental.plan_night(config, DBT_PROJECT_DIR, build_vars, full_refresh)
+    if plan.kind == "incremental":  # the loads its incremental staging models process
+        build_vars["new_loads"] = plan.new_loads
     return plan, build_vars
 
 

@@ -9,7 +9,12 @@ landed loads, their validation results and their column schemas). The next night
   result changed (quarantine reprocessed), a backfill or ``--full-refresh`` asked for it, or the base
   build is missing or unreadable (the reason says which);
 - ``incremental`` when only new loads arrived: the build starts from a copy of the base build and
-  dbt builds what the new loads and the as-of date touch (``plan_selection``);
+  dbt builds what the new loads and the as-of date touch (``Plan.select``): the staging of the
+  entities the new loads brought (``source:<entity>+``), the landing models, the quarantine model
+  and what reads them. The staging models are dbt incremental models there (dbt/macros/incremental.sql):
+  they process the new loads only (run parameter ``new_loads``) and, where they deduplicate across
+  loads, recompute and replace exactly the keys those loads touch — the rows a full build keeps, as
+  an incremental night only ever adds loads to what the base saw;
 - ``noop`` when nothing arrived: only the as-of-dependent models (tag ``as_of``) and what reads
   them are rebuilt on the copy.
 
@@ -40,8 +45,12 @@ AS_OF_VARS = ("as_of", "compliance_history_start", "compliance_history_grain")
 # Incremental models whose increments are slices of one run (fct_compliance_history: the dates of the
 # run's spine): dropped from the copy so dbt builds them whole, as a full build does.
 REBUILT_WHOLE = ("marts.fct_compliance_history",)
-# What new loads touch besides their own entities' staging: the landing and quarantine models.
-LOAD_MODELS = ("stg_quarantine__rows", "stg_landing__loads", "stg_landing__load_entities", "stg_landing__landed_rows")
+# What new loads touch besides their own entities' staging (dbt sources, selected ``source:<entity>+``):
+# the landing models, and the quarantine model (alone: every staging model reads it, through the macro
+# not_quarantined, but the new loads' findings concern only the new loads' rows) with what reads it
+# outside staging (``quarantine_readers``).
+LOAD_MODELS = ("stg_landing__loads", "stg_landing__load_entities", "stg_landing__landed_rows")
+QUARANTINE_MODEL = "stg_quarantine__rows"
 
 # A model reads the as-of date when its SQL names one of the as-of run parameters (or vars) or calls a
 # macro reading them (dbt/macros/dates.sql, dbt/macros/compliance.sql).
@@ -58,6 +67,23 @@ def as_of_models(project_dir: Path) -> list[str]:
     return sorted(path.stem for path in (project_dir / "models").rglob("*.sql") if AS_OF_USE.search(path.read_text()))
 
 
+def quarantine_readers(project_dir: Path) -> list[str]:
+    """The models outside staging that read the quarantine model (rebuilt, with what reads them, when
+    new loads arrive)."""
+    staging = project_dir / "models" / "staging"
+    reads = re.compile(r"ref\(\s*['\"]" + QUARANTINE_MODEL + r"['\"]\s*\)")
+    return sorted(
+        path.stem
+        for path in (project_dir / "models").rglob("*.sql")
+        if not path.is_relative_to(staging) and reads.search(path.read_text())
+    )
+
+
+def load_entities(loads: list[Path]) -> list[str]:
+    """The entities (``lms.booking``…: the dbt sources) landed in ``loads``."""
+    return sorted({path.stem for load in loads for path in load.glob("*.parquet") if not path.name.startswith("_")})
+
+
 @dataclass
 class Plan:
     kind: Kind
@@ -66,14 +92,20 @@ class Plan:
     base_build: Path | None = None
     new_loads: list[str] = field(default_factory=list)
     as_of_models: list[str] = field(default_factory=list)
+    new_entities: list[str] = field(default_factory=list)  # an incremental night's: landed in its new loads
+    quarantine_readers: list[str] = field(default_factory=list)
 
     def select(self) -> list[str]:
-        """dbt's ``--select`` for the night (empty: everything)."""
+        """dbt's ``--select`` for the night (empty: everything). An incremental night: the staging of
+        the entities the new loads bring (their incremental models process those loads only), the
+        landing and quarantine models, and what reads them; the as-of models, as every night."""
         if self.kind == "full":
             return []
         selection = [f"{model}+" for model in self.as_of_models]
         if self.kind == "incremental":
+            selection += [f"source:{entity}+" for entity in self.new_entities]
             selection += [f"{model}+" for model in LOAD_MODELS]
+            selection += [QUARANTINE_MODEL, *(f"{model}+" for model in self.quarantine_readers)]
         return selection
 
 
@@ -185,7 +217,9 @@ def plan_night(config: Config, project_dir: Path, build_vars: dict[str, Any], fu
     models = as_of_models(project_dir)
     if new_loads:
         why = [f"{len(new_loads)} new load(s) since the base build"]
-        return Plan("incremental", why, now, base_build, new_loads, models)
+        entities = load_entities([paths[load] for load in new_loads])
+        readers = quarantine_readers(project_dir)
+        return Plan("incremental", why, now, base_build, new_loads, models, entities, readers)
     return Plan("noop", ["no new loads since the base build: the as-of models only"], now, base_build, [], models)
 
 

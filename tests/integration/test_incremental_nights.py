@@ -9,10 +9,12 @@ tests/integration/test_incremental_nights.py``.
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from demo import generate
@@ -43,7 +45,10 @@ def _assert_equals_full_rebuild(config_path: Path, as_of: date, night: dbt.Build
     config = load_config(config_path)
     full = dbt.build_marts(config, as_of, run_id, full_refresh="equivalence check")
     assert full.success and full.kind == "full", full.failures
-    problems = compare(duckdb_tables(str(night.build_db)), duckdb_tables(str(full.build_db)), night.kind, "full")
+    schemas = ("marts", "restricted", "staging", "intermediate")  # the incremental staging models too
+    problems = compare(
+        duckdb_tables(str(night.build_db), schemas), duckdb_tables(str(full.build_db), schemas), night.kind, "full"
+    )
     assert problems == [], "\n".join(problems[:5])
 
 
@@ -79,16 +84,66 @@ def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     assert new.kind == "incremental", new.reasons
     _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=2), new, "20261202T000000000001Z")
 
+    # new files of three other sources: an HR snapshot with a rehire and a transfer, a booking file
+    # re-delivering a booking with another status, a late LMS export updating a record; and a
+    # statement re-using a stored statement's id with other content (the first stored version stays)
+    _land_updates(demo / "drops", AS_OF + timedelta(days=3))
+    reused = {**json.loads(lines[2]), "stored": "2026-12-03T08:00:00.000Z"}
+    reused["verb"] = {"id": "http://adlnet.gov/expapi/verbs/failed", "display": {"en-US": "failed"}}
+    (xapi / "statements_2026-12-03.jsonl").write_text(json.dumps(reused) + "\n")
+    updated = _night(config_path, AS_OF + timedelta(days=3), "20261203T000000000000Z")
+    assert updated.kind == "incremental", updated.reasons
+    assert {"source:hris.employee+", "source:lms.booking+", "source:lms.learning_record+"} <= set(updated.selected)
+    assert not any("invoice" in name or "session" in name for name in updated.selected)
+    with duckdb.connect(str(updated.build_db), read_only=True) as con:
+        conflicts = con.execute("select record_id from staging.stg_lms__learning_record_conflicts").fetchall()
+    assert (reused["id"],) in conflicts  # refused, the first stored version kept
+    _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=3), updated, "20261203T000000000001Z")
+
     # a changed training requirement: a full night, saying why
     requirements = demo / "reference" / "training_requirements.csv"
     coc = "REQ-COC,Annual Code of Conduct,COC-101,,,,,"
     requirements.write_text(requirements.read_text().replace(coc + "30,", coc + "45,"))
-    changed = _night(config_path, AS_OF + timedelta(days=3), "20261203T000000000000Z")
+    changed = _night(config_path, AS_OF + timedelta(days=4), "20261204T000000000000Z")
     assert changed.kind == "full" and "reference data changed" in changed.reasons
 
     # --full-refresh, and a base build that is gone: full nights with their reason
-    forced = _night(config_path, AS_OF + timedelta(days=3), "20261203T000000000002Z", "trainops run --full-refresh")
+    forced = _night(config_path, AS_OF + timedelta(days=4), "20261204T000000000002Z", "trainops run --full-refresh")
     assert forced.kind == "full" and forced.reasons[0] == "trainops run --full-refresh"
     forced.build_db.unlink()
-    fallback = _night(config_path, AS_OF + timedelta(days=3), "20261203T000000000003Z")
+    fallback = _night(config_path, AS_OF + timedelta(days=4), "20261204T000000000003Z")
     assert fallback.kind == "full" and "is missing" in fallback.reasons[0]
+
+
+def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _land_updates(drops: Path, day: date) -> None:
+    """A new HR snapshot (a terminated employee rehired, an active one transferred), a booking file
+    re-delivering a booking with another status, and a late LMS export changing a record."""
+    fields, roster = _rows(sorted((drops / "hris").glob("employees_*.csv"))[-1])
+    rehired = next(row for row in roster if row["status"] == "terminated")
+    rehired.update(status="active", hire_date=str(day - timedelta(days=1)), termination_date="")
+    moved = next(row for row in roster if row["status"] == "active" and row is not rehired)
+    moved.update(department="Finance", cost_center="CC-FIN-GB", job_title=moved["job_title"] + " (transferred)")
+    for row in (rehired, moved):
+        row["updated_at"] = f"{day - timedelta(days=1)}T09:00:00Z"
+    _write(drops / "hris" / f"employees_{day}.csv", fields, roster)
+    fields, bookings = _rows(sorted((drops / "bookings").glob("bookings_*.csv"))[-2])
+    booking = next(row for row in bookings if row["status"] != "cancelled")
+    booking.update(status="cancelled", updated_at=f"{day - timedelta(days=1)}T10:00:00Z")
+    _write(drops / "bookings" / f"bookings_{day}-update.csv", fields, [booking])
+    fields, records = _rows(drops / "lms" / "legacy_lms_export.csv")
+    record = records[0]
+    record.update(success="false", score_scaled="0.4")
+    _write(drops / "lms" / f"legacy_lms_export_{day}.csv", fields, [record])

@@ -49,7 +49,10 @@ def test_a_new_as_of_date_keeps_partial_parsing_and_a_changed_rule_var_does_not(
     next_night, staged = _parse(config, "r2", dbt.dbt_vars(config, date(2026, 12, 1)))
     assert FULL_PARSE not in next_night
     assert "Partial parsing enabled" in next_night
-    assert staged["config"]["materialized"] == "table"
+    assert staged["config"]["materialized"] == "incremental"  # on DuckDB (dbt/macros/incremental.sql)
+
+    incremental_night = _parse(config, "r3", {**dbt.dbt_vars(config, date(2026, 12, 2)), "new_loads": ["l1", "l2"]})[0]
+    assert FULL_PARSE not in incremental_night and "Partial parsing enabled" in incremental_night
 
     changed_rule = _parse(config, "r4", {**dbt.dbt_vars(config, date(2026, 12, 2)), "due_soon_days": 14})[0]
     assert f"{FULL_PARSE} because config vars, config profile, or config target have changed" in changed_rule

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=staging_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['_source', 'employee_id', 'snapshot_date'],
+    on_schema_change='fail'
+) }}
+
 with
 
 landed as (
@@ -33,6 +40,8 @@ renamed as (
     from landed
 ),
 
+{{ recomputed_keys('renamed', ['_source', 'employee_id', 'snapshot_date'], incremental=is_incremental()) }}
+
 deduplicated as (
     -- One row per source, employee and snapshot: the latest load wins (a re-landed snapshot
     -- replaces the earlier copy; running the same night twice changes nothing). Each HR source
@@ -43,7 +52,7 @@ deduplicated as (
             partition by _source, employee_id, snapshot_date
             order by _load_id desc, _row desc
         ) as version_rank
-    from renamed
+    from recomputed
 ),
 
 final as (

@@ -1,6 +1,8 @@
 {#- Every landed row of every entity, with the natural key its staging model deduplicates on
     (keep the keys here in step with the staging models' `partition by`). Used only to reconcile
-    loads: raw rows = staged + superseded + quarantined. -#}
+    loads: raw rows = staged + superseded + quarantined. Built incrementally on an incremental night:
+    the new loads' rows appended. -#}
+{{ config(materialized=staging_materialization(), incremental_strategy='append', on_schema_change='fail') }}
 with
 
 employees as (
@@ -64,6 +66,9 @@ final as (
         _source,
         natural_key
     from unioned
+    {%- if is_incremental() %}
+    where {{ is_new_load('unioned') }}
+    {%- endif %}
 )
 
 select * from final

@@ -1,3 +1,8 @@
+{#- Every quarantined row and finding of every load. Built incrementally on an incremental night:
+    appended with the new loads' findings only (an old load's findings never change on such a night:
+    a reprocessed quarantine makes a full night). -#}
+{{ config(materialized=staging_materialization(), incremental_strategy='append', on_schema_change='fail') }}
+
 with
 
 parse_rejects as (
@@ -44,6 +49,14 @@ unioned as (
     from validation_rejects
 ),
 
+new_findings as (
+    select *
+    from unioned
+    {%- if is_incremental() %}
+    where {{ is_new_load('unioned') }}
+    {%- endif %}
+),
+
 final as (
     -- A re-run validation may write the same finding twice: one row per distinct finding.
     select distinct
@@ -69,7 +82,7 @@ final as (
         -- error/critical validation findings exclude their landed row from staging, and so does a
         -- file's later version (replaced); warnings do not; parse rejects have no landed row to exclude.
         (_row is not null and lower(severity) in ('error', 'critical', 'replaced')) as is_excluding
-    from unioned
+    from new_findings
 )
 
 select * from final

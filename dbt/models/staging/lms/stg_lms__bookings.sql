@@ -1,3 +1,10 @@
+{{ config(
+    materialized=staging_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['session_id', 'learner_ref'],
+    on_schema_change='fail'
+) }}
+
 with
 
 landed as (
@@ -20,6 +27,8 @@ renamed as (
     from landed
 ),
 
+{{ recomputed_keys('renamed', ['session_id', 'learner_ref'], incremental=is_incremental()) }}
+
 deduplicated as (
     -- One row per (session, learner): the most recently updated version wins, then the latest
     -- load (so a backfill that re-lands an older export does not roll a status back).
@@ -29,7 +38,7 @@ deduplicated as (
             partition by session_id, learner_ref
             order by updated_at desc nulls last, _load_id desc, _row desc
         ) as version_rank
-    from renamed
+    from recomputed
 ),
 
 final as (

@@ -2,12 +2,22 @@
     refused, the first stored version kept; one row per refused version, with where it and the kept
     version came from. The test assert_no_xapi_statement_id_conflict warns about them in the run
     report. Ids and locations only. -#}
+{{ config(
+    materialized=staging_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='record_id',
+    on_schema_change='fail'
+) }}
 
 with
 
 versions as (
     select * from {{ ref('stg_lms__learning_record_versions') }}
 ),
+
+{#- the record ids the new loads bring (stg_lms__learning_record_versions ranked all their versions
+    again): replaced whole, delete+insert on record_id -#}
+{{ recomputed_keys('versions', ['record_id'], incremental=is_incremental()) }}
 
 final as (
     select
@@ -18,7 +28,7 @@ final as (
         _source_line,
         first_source_file as kept_source_file,
         first_source_line as kept_source_line
-    from versions
+    from recomputed
     where is_id_conflict
 )
 

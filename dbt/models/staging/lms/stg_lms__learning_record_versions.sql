@@ -1,6 +1,7 @@
-{{ config(materialized='view') }}
 {#- Every landed version of every learning record, ranked (stg_lms__learning_records keeps one per
-    record_id; stg_lms__learning_record_conflicts lists the refused ones). A view: read by those two.
+    record_id; stg_lms__learning_record_conflicts lists the refused ones). A table, built
+    incrementally on an incremental night: the record ids the new loads bring are ranked again from
+    all their landed versions (delete+insert on record_id), as the first stored may be a late one.
 
     xAPI statements (source_system `xapi…`) are immutable: the first stored version of an id wins
     (earliest `stored`, then the earliest load and row), as the xAPI spec says; a later version
@@ -8,6 +9,12 @@
     stored_at, source_system and the lineage) is a conflict and counts nowhere. The same content
     delivered again is the same record. An LMS's own records are updated in place: the latest load
     wins. -#}
+{{ config(
+    materialized=staging_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='record_id',
+    on_schema_change='fail'
+) }}
 
 with
 
@@ -43,6 +50,8 @@ renamed as (
     from landed
 ),
 
+{{ recomputed_keys('renamed', ['record_id'], incremental=is_incremental()) }}
+
 fingerprinted as (
     select
         *,
@@ -53,7 +62,7 @@ fingerprinted as (
             coalesce(cast({{ column }} as {{ dbt.type_string() }}), '~'){% if not loop.last %} || '|' ||{% endif %}
             {%- endfor %}
         ) as content_fingerprint
-    from renamed
+    from recomputed
 ),
 
 ranked as (

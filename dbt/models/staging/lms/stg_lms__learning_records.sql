@@ -1,11 +1,21 @@
 {#- One row per record_id: the version stg_lms__learning_record_versions keeps (xAPI: the first
     stored; an LMS's records: the latest load). -#}
+{{ config(
+    materialized=staging_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='record_id',
+    on_schema_change='fail'
+) }}
 
 with
 
 versions as (
     select * from {{ ref('stg_lms__learning_record_versions') }}
 ),
+
+{#- the record ids the new loads bring (stg_lms__learning_record_versions ranked all their versions
+    again): replaced whole, delete+insert on record_id -#}
+{{ recomputed_keys('versions', ['record_id'], incremental=is_incremental()) }}
 
 final as (
     select
@@ -32,7 +42,7 @@ final as (
         _source,
         _source_file,
         _source_line
-    from versions
+    from recomputed
     where is_kept
 )
 

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=staging_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='session_id',
+    on_schema_change='fail'
+) }}
+
 with
 
 landed as (
@@ -25,12 +32,14 @@ renamed as (
     from landed
 ),
 
+{{ recomputed_keys('renamed', ['session_id'], incremental=is_incremental()) }}
+
 deduplicated as (
     -- One row per session: the latest load carries its latest status.
     select
         *,
         row_number() over (partition by session_id order by _load_id desc, _row desc) as version_rank
-    from renamed
+    from recomputed
 ),
 
 final as (

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=staging_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['vendor_id', 'invoice_number', 'document_file', 'line_id'],
+    on_schema_change='fail'
+) }}
+
 with
 
 landed as (
@@ -27,6 +34,8 @@ renamed as (
     from landed
 ),
 
+{{ recomputed_keys('renamed', ['vendor_id', 'invoice_number', 'document_file', 'line_id'], incremental=is_incremental()) }}
+
 deduplicated as (
     -- Same document identity as stg_vendor__invoices (vendor, number, file), plus the line id.
     select
@@ -35,7 +44,7 @@ deduplicated as (
             partition by vendor_id, invoice_number, document_file, line_id
             order by _load_id desc, _row desc
         ) as version_rank
-    from renamed
+    from recomputed
 ),
 
 final as (

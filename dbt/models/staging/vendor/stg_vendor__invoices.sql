@@ -1,3 +1,10 @@
+{{ config(
+    materialized=staging_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['vendor_id', 'invoice_number', 'document_file'],
+    on_schema_change='fail'
+) }}
+
 with
 
 landed as (
@@ -30,6 +37,8 @@ renamed as (
     from landed
 ),
 
+{{ recomputed_keys('renamed', ['vendor_id', 'invoice_number', 'document_file'], incremental=is_incremental()) }}
+
 deduplicated as (
     -- One row per received document. A document is (vendor, number, file it came in): the same
     -- file landed again (a replay or overlapping backfill) collapses to one row, latest load
@@ -41,7 +50,7 @@ deduplicated as (
             partition by vendor_id, invoice_number, document_file
             order by _load_id desc, _row desc
         ) as version_rank
-    from renamed
+    from recomputed
 ),
 
 final as (
