@@ -1,6 +1,6 @@
 """Shared fixtures: the sample documents in tests/fixtures, how a test says a service it needs is
-missing, and one Prefect test harness per session. A run that skipped tests ends with one line
-saying how many and why."""
+missing, one Prefect test harness per session, and one small demo night per session that several
+modules compare with. A run that skipped tests ends with one line saying how many and why."""
 
 from __future__ import annotations
 
@@ -62,3 +62,38 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=None):
         yield
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> Path:
+    """The small generated enterprise (homes.SMALL_DEMO: seed 5, 80 employees, 3 months, 3 vendors)
+    that the recovery, signal, Dask and layout tests run. A test that adds a file to its drops removes
+    it again (try/finally): other modules read the same drops."""
+    from homes import SMALL_AS_OF, SMALL_DEMO
+
+    from demo import generate
+
+    root = tmp_path_factory.mktemp("small-demo")
+    generate(root / "demo", as_of=SMALL_AS_OF, **SMALL_DEMO)
+    return root / "demo"
+
+
+@pytest.fixture(scope="session")
+def small_night(small_demo, tmp_path_factory, prefect_harness) -> dict:
+    """One uninterrupted nightly run of ``small_demo`` in the canonical configuration
+    (``homes.write_config``): the reference other runs of the same drops must equal. Read only: a test
+    that runs more nights on a published home runs them on a copy (``homes.copy_home``). Its
+    published marts are checked unchanged at the end of the session."""
+    from homes import SMALL_AS_OF, write_config
+
+    from flows.nightly import nightly_sync
+    from pipeline.config import load_config
+    from warehouse.duckdb_target import published_checksums
+
+    path = write_config(small_demo, tmp_path_factory.mktemp("small-night"))
+    record = nightly_sync(as_of=SMALL_AS_OF, config_path=str(path))
+    assert record["status"] == "success", record.get("error")
+    config = load_config(path)
+    published = published_checksums(config.marts_db)
+    yield {"path": path, "config": config, "record": record, "as_of": SMALL_AS_OF}
+    assert published_checksums(config.marts_db) == published, "a test changed the shared small night's marts"

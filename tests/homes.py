@@ -1,17 +1,25 @@
 """Two data homes fed the same files must end up alike: their landed rows and their published marts,
-compared without what differs by design (run ids, run times). Shared by tests/e2e/test_recovery.py
-and tests/integration/test_dask_extraction.py."""
+compared without what differs by design (run ids, run times); and a copy of a published home for a
+test that runs more nights on it. Shared by the tests that run the session's small demo night
+(``small_night`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from connectors import landing
+from pipeline.config import load_config
 from pipeline.demo_config import DEMO_SOURCES, demo_source_yaml
 from warehouse.duckdb_target import mart_tables, table_checksum
+
+# The session's small demo (``small_demo``/``small_night`` in tests/conftest.py) and its as-of date.
+SMALL_AS_OF = date(2026, 11, 28)
+SMALL_DEMO = {"seed": 5, "employees": 80, "months": 3, "vendors": 3}
 
 # When the pipeline did something, not what the data says: differs between two homes by design.
 RUN_TIME_COLUMNS = {"started_at", "finished_at", "landed_at", "loaded_at", "built_at", "published_at", "checked_at"}
@@ -63,3 +71,15 @@ def landed_rows(home: Path) -> Counter:
             for row in rejects.select(["_source_file", "_source_line"]).to_pylist()
         )
     return counts
+
+
+def copy_home(demo: Path, config_path: Path, folder: Path, extra: str = "") -> Path:
+    """A copy of the home that ``config_path`` (a ``write_config`` of ``demo``) names, under ``folder``
+    with a config of its own: for a test that runs more nights on a published home it must not change.
+    Cheap next to the night that made it. The copied builds' two landing views (the xAPI payload
+    staging) still name the original's landing, whose files are the same; the copy's next full build
+    writes its own."""
+    path = write_config(demo, folder, extra)
+    home = load_config(config_path).home
+    shutil.copytree(home, folder / "home", symlinks=True, ignore=shutil.ignore_patterns(".trainops.lock"))
+    return path

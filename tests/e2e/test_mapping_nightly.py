@@ -15,16 +15,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from homes import comparable_marts, write_config
+from homes import SMALL_AS_OF, comparable_marts
 
-from demo import generate
 from flows.nightly import nightly_sync
 from pipeline.config import load_config
 from pipeline.demo_config import DEMO_SOURCES, demo_source_yaml
 
 pytestmark = pytest.mark.e2e
 
-AS_OF = date(2026, 11, 28)
+AS_OF = SMALL_AS_OF  # the session's small_night
 LONDON = ZoneInfo("Europe/London")
 HR_HEADERS = {
     "employee_id": "Personalnummer", "email": "E-Mail", "given_name": "Vorname", "family_name": "Nachname",
@@ -125,18 +124,13 @@ def foreign_home(demo: Path, folder: Path) -> Path:
     return path
 
 
-def test_foreign_hr_and_lms_drops_publish_the_same_marts(tmp_path_factory, prefect_harness) -> None:
-    root = tmp_path_factory.mktemp("mapped")
-    demo = root / "demo"
-    generate(demo, as_of=AS_OF, seed=5, employees=80, months=3, vendors=3)
-
-    canonical_path = write_config(demo, root / "canonical")
-    canonical = nightly_sync(as_of=AS_OF, config_path=str(canonical_path))
-    foreign_path = foreign_home(demo, root / "foreign")
+def test_foreign_hr_and_lms_drops_publish_the_same_marts(small_demo, small_night, tmp_path) -> None:
+    """The canonical layout's night is the session's ``small_night`` (the same drops, read as they are)."""
+    foreign_path = foreign_home(small_demo, tmp_path / "foreign")
     foreign = nightly_sync(as_of=AS_OF, config_path=str(foreign_path))
 
-    assert canonical["status"] == foreign["status"] == "success"
+    assert small_night["record"]["status"] == foreign["status"] == "success"
     assert load_config(foreign_path).source("hr").mapping is not None
-    expected = comparable_marts(load_config(canonical_path).marts_db)
+    expected = comparable_marts(small_night["config"].marts_db)
     assert expected
     assert comparable_marts(load_config(foreign_path).marts_db) == expected

@@ -19,11 +19,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from homes import comparable_marts, landed_rows, write_config
+from homes import SMALL_AS_OF, comparable_marts, copy_home, landed_rows, write_config
 
 from connectors import landing, state
 from connectors.testhooks import PAUSE_AT, PAUSE_FILE, POINTS
-from demo import generate
 from flows.backfill import backfill
 from flows.nightly import nightly_sync, rebuild_marts
 from pipeline import steps
@@ -36,23 +35,21 @@ from warehouse.duckdb_target import published_checksums
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-AS_OF = date(2026, 11, 28)
+AS_OF = SMALL_AS_OF  # the session's small_night
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("recovery")
-    generate(root / "demo", as_of=AS_OF, seed=5, employees=80, months=3, vendors=3)
-    return root / "demo"
+def demo(small_demo) -> Path:
+    return small_demo
 
 
 @pytest.fixture(scope="module")
-def clean(demo, tmp_path_factory, prefect_harness):
-    """The reference: one uninterrupted run on the same drops."""
-    path = write_config(demo, tmp_path_factory.mktemp("clean"))
-    record = nightly_sync(as_of=AS_OF, config_path=str(path))
+def clean(demo, small_night, tmp_path_factory):
+    """The reference: one uninterrupted run on the same drops (the session's ``small_night``), in a
+    copy of its home that this module's later tests run more nights on."""
+    path = copy_home(demo, small_night["path"], tmp_path_factory.mktemp("clean"))
     config = load_config(path)
-    return {"config": config, "record": record, "marts": comparable_marts(config.marts_db)}
+    return {"config": config, "record": small_night["record"], "marts": comparable_marts(config.marts_db)}
 
 
 def api_url() -> str:

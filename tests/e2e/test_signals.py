@@ -10,33 +10,26 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import psutil
 import pytest
-from homes import write_config
+from homes import SMALL_AS_OF, copy_home
 
-from demo import generate
-from flows.nightly import nightly_sync
 from pipeline.config import load_config
 from warehouse.duckdb_target import published_checksums, published_run
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-AS_OF = date(2026, 11, 28)
+AS_OF = SMALL_AS_OF  # the session's small_night
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, prefect_harness):
-    """A home with one published night."""
-    root = tmp_path_factory.mktemp("signals")
-    generate(root / "demo", as_of=AS_OF, seed=5, employees=80, months=3, vendors=3)
-    config_path = write_config(root / "demo", root / "run")
-    record = nightly_sync(as_of=AS_OF, config_path=str(config_path))
-    assert record["status"] == "success"
-    return config_path
+def published(small_demo, small_night, tmp_path_factory):
+    """A home with one published night: a copy of the session's ``small_night`` (these runs add
+    cancelled runs to it)."""
+    return copy_home(small_demo, small_night["path"], tmp_path_factory.mktemp("signals") / "run")
 
 
 def api_url() -> str:

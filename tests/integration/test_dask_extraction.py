@@ -1,12 +1,13 @@
 """Extraction on Dask (``extract: {task_runner: dask}`` in trainops.yaml, ``prefect_dask.DaskTaskRunner``).
 
 The same generated demo enterprise is run twice, each into its own home: once with the default
-thread pool, once on a real local Dask cluster of two worker *processes* (``dask_address``). The
-Dask run must land the same rows (same files and lines, each once) and publish the same marts
-(checksums with load/run ids reduced to their source, run-time columns left out), and its extraction
-tasks must have run on the cluster's workers (their executed-task counters), reported to Prefect as
-completed task runs. A local cluster the runner starts itself (``workers: N``, no address) is
-checked on one source; the ``extract:`` keys are validated with one-line errors naming the key.
+thread pool (the session's ``small_night``, tests/conftest.py), once on a real local Dask cluster of
+two worker *processes* (``dask_address``). The Dask run must land the same rows (same files and
+lines, each once) and publish the same marts (checksums with load/run ids reduced to their source,
+run-time columns left out), and its extraction tasks must have run on the cluster's workers (their
+executed-task counters), reported to Prefect as completed task runs. A local cluster the runner
+starts itself (``workers: N``, no address) is checked on one source; the ``extract:`` keys are
+validated with one-line errors naming the key.
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ import os
 import socket
 from collections import Counter
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 
 import pytest
-from homes import comparable_marts, landed_rows, write_config
+from homes import SMALL_AS_OF, comparable_marts, landed_rows, write_config
 from prefect import flow
 
 from connectors import landing
-from demo import generate
 from flows.nightly import extract, extraction_runner, nightly_sync
 from pipeline.config import ConfigError, Extraction, load_config, parse_config
 from pipeline.demo_config import DEMO_SOURCES
@@ -32,7 +31,7 @@ from pipeline.lifecycle import RunFailed
 
 pytestmark = pytest.mark.integration
 
-AS_OF = date(2026, 11, 28)
+AS_OF = SMALL_AS_OF  # the session's small_night
 
 
 def task_runs_of(config_path: Path) -> list:
@@ -47,10 +46,8 @@ def task_runs_of(config_path: Path) -> list:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("dask-demo")
-    generate(root / "demo", as_of=AS_OF, seed=5, employees=80, months=3, vendors=3)
-    return root / "demo"
+def demo(small_demo) -> Path:
+    return small_demo
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +68,19 @@ def executed_per_worker(client) -> dict[str, tuple[int, int]]:
 
 
 @pytest.fixture(scope="module")
-def runs(demo, cluster, tmp_path_factory, prefect_harness):
+def runs(demo, small_night, cluster, tmp_path_factory, prefect_harness):
+    """The thread pool's run is the session's ``small_night`` (the same drops, the default ``extract:``)."""
     local, client = cluster
-    root = tmp_path_factory.mktemp("dask-runs")
-    threads_path = write_config(demo, root / "threads")
     dask_path = write_config(
-        demo, root / "dask", f"extract: {{task_runner: dask, dask_address: '{local.scheduler_address}'}}"
+        demo,
+        tmp_path_factory.mktemp("dask-runs"),
+        f"extract: {{task_runner: dask, dask_address: '{local.scheduler_address}'}}",
     )
-    threaded = nightly_sync(as_of=AS_OF, config_path=str(threads_path))
     before = executed_per_worker(client)
     distributed = nightly_sync(as_of=AS_OF, config_path=str(dask_path))
     after = executed_per_worker(client)
     return {
-        "threads": (load_config(threads_path), threaded),
+        "threads": (small_night["config"], small_night["record"]),
         "dask": (load_config(dask_path), distributed),
         "dask_path": dask_path,
         "executed": {worker: (pid, after[worker][1] - before[worker][1]) for worker, (pid, _) in after.items()},

@@ -1,22 +1,22 @@
 """The demo enterprise in a foreign file layout, onboarded by configuration alone, publishes the marts
 of the canonical layout.
 
-The same demo (same seed and size) is generated twice: once in the canonical layout, once with its HR
-roster, LMS export, sessions, bookings and CSV invoices in another company's layout (German and
-English headers, ``;``, Windows-1252 and a BOM, day-first dates, decimal commas, other status words;
-demo/foreign.py) plus the ``mapping:`` blocks that read them. Each runs through the real nightly flow
-(extract, GX validation, dbt build, publish) into its own home: every published mart must have the
-same content (checksums with load/run ids reduced to their source, run-time columns left out), and
-every source must have landed the same rows and rejects.
+The same demo (same seed and size) is generated twice: once in the canonical layout (run by the
+session's ``small_night``, tests/conftest.py), once with its HR roster, LMS export, sessions,
+bookings and CSV invoices in another company's layout (German and English headers, ``;``,
+Windows-1252 and a BOM, day-first dates, decimal commas, other status words; demo/foreign.py) plus
+the ``mapping:`` blocks that read them. Each runs through the real nightly flow (extract, GX
+validation, dbt build, publish) into its own home: every published mart must have the same content
+(checksums with load/run ids reduced to their source, run-time columns left out), and every source
+must have landed the same rows and rejects.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
-from homes import comparable_marts
+from homes import SMALL_AS_OF, SMALL_DEMO, comparable_marts
 
 from demo import generate
 from demo.foreign import LAYOUTS
@@ -26,7 +26,7 @@ from pipeline.demo_config import DEMO_SOURCES, demo_source_yaml
 
 pytestmark = pytest.mark.integration
 
-AS_OF = date(2026, 11, 28)
+AS_OF = SMALL_AS_OF  # the session's small_night
 
 
 def write_config(demo: Path, folder: Path, mappings: dict | None) -> Path:
@@ -42,15 +42,17 @@ def write_config(demo: Path, folder: Path, mappings: dict | None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, prefect_harness) -> dict[str, tuple[Path, dict]]:
+def runs(small_night, tmp_path_factory, prefect_harness) -> dict[str, tuple[Path, dict]]:
+    """The canonical layout's night is the session's ``small_night``; the foreign layout's demo is the
+    same enterprise (same seed and size) generated in the foreign layout."""
     root = tmp_path_factory.mktemp("foreign-layout")
-    done = {}
-    for layout in ("canonical", "foreign"):
-        demo = root / layout / "demo"
-        truth = generate(demo, as_of=AS_OF, seed=5, employees=80, months=3, vendors=3, layout=layout)
-        path = write_config(demo, root / layout, truth.get("mappings"))
-        done[layout] = (path, nightly_sync(as_of=AS_OF, config_path=str(path)))
-    return done
+    demo = root / "foreign" / "demo"
+    truth = generate(demo, as_of=AS_OF, **SMALL_DEMO, layout="foreign")
+    path = write_config(demo, root / "foreign", truth.get("mappings"))
+    return {
+        "canonical": (small_night["path"], small_night["record"]),
+        "foreign": (path, nightly_sync(as_of=AS_OF, config_path=str(path))),
+    }
 
 
 def test_foreign_layout_publishes_the_marts_of_the_canonical_layout(runs):

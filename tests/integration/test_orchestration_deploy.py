@@ -45,9 +45,12 @@ def test_prefect_yaml_declares_the_three_deployments():
     assert deployments["backfill"]["entrypoint"] == "flows/backfill.py:backfill"
 
 
-@pytest.fixture
-def server(tmp_path):
-    """`prefect server start` on a free loopback port, with its own PREFECT_HOME (SQLite)."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`prefect server start` on a free loopback port, with its own PREFECT_HOME (SQLite), and the
+    process work pool ``trainops`` the deployments name. One for the module: each test deploys its
+    own deployment to it (``backfill``, ``nightly-sync``)."""
+    tmp_path = tmp_path_factory.mktemp("prefect-server")
     port = free_port()
     env = {
         **os.environ,
@@ -78,6 +81,10 @@ def server(tmp_path):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"prefect server did not start:\n{(tmp_path / 'server.log').read_text()[-3000:]}")
             time.sleep(0.2)  # waiting for the server to listen, not timing anything
+        pool = requests.post(
+            f"{env['PREFECT_API_URL']}/work_pools/", json={"name": "trainops", "type": "process"}, timeout=30
+        )
+        assert pool.status_code == 201, pool.text
         yield env
     finally:
         process.terminate()
@@ -111,8 +118,6 @@ def test_backfill_deployment_runs_on_a_process_worker(server, tmp_path):
     end = max(AS_OF, today)
 
     api = server["PREFECT_API_URL"]
-    pool = requests.post(f"{api}/work_pools/", json={"name": "trainops", "type": "process"}, timeout=30)
-    assert pool.status_code == 201, pool.text
     prefect(server, "--no-prompt", "deploy", "--name", "backfill")
     deployment = requests.get(f"{api}/deployments/name/backfill/backfill", timeout=30).json()
     limit = deployment.get("global_concurrency_limit") or {}
@@ -152,8 +157,6 @@ def test_trainops_deploy_schedules_the_nightly_in_the_configs_timezone(server, t
         f"sources: [{{name: hr, kind: hris_csv, path: {tmp_path}}}]\n"
     )
     api = server["PREFECT_API_URL"]
-    pool = requests.post(f"{api}/work_pools/", json={"name": "trainops", "type": "process"}, timeout=30)
-    assert pool.status_code == 201, pool.text
     trainops = str(Path(sys.executable).parent / "trainops")
     done = subprocess.run(
         [trainops, "deploy", "--config", str(config)], env=server, capture_output=True, text=True, timeout=600
