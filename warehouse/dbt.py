@@ -245,6 +245,8 @@ def build_marts(
     command, env = dbt_command(config, "build", target_path, build_vars)
     if os.environ.get(UNIT_TESTS_ENV) != "1":
         command += ["--exclude-resource-type", "unit_test"]
+    else:  # unit tests of an incremental model's own branch (`input: this`) need that model built first
+        command += ["--exclude", "tag:needs_built_model"]
     if plan.select():
         command += ["--select", *plan.select()]
     started = time.perf_counter()
