@@ -197,6 +197,12 @@ def dbt_command(
     return command, env
 
 
+def dbt_has_written(building: Path, copied: bool) -> bool:
+    """dbt has written to the night's build file: it exists (a full night), or — ``copied``, the copy
+    of the base that exists before dbt starts on an incremental or noop night — it has a WAL."""
+    return building.with_name(f"{building.name}.wal").exists() if copied else building.exists()
+
+
 def clear_building(config: Config) -> Path:
     """``BUILDING_FILE``, with what a killed build left of it (file, WAL, spill folder) removed."""
     building = config.warehouse / BUILDING_FILE
@@ -249,11 +255,12 @@ def build_marts(
         command += ["--exclude", "tag:needs_built_model"]
     if plan.select():
         command += ["--select", *plan.select()]
+    copied = building.exists()  # the copy of the base (settled, no WAL), not yet touched by dbt
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with cancel.child(process):  # SIGTERM / SIGINT of the run stops dbt too
         try:
-            pause_point("dbt-build", child=process, ready=building.exists)  # crash tests: dbt half way
+            pause_point("dbt-build", child=process, ready=lambda: dbt_has_written(building, copied))  # crash tests
             stdout, stderr = process.communicate()
         except BaseException:  # cancelled (or failed) half way: no half-made build is left behind
             with contextlib.suppress(subprocess.TimeoutExpired):

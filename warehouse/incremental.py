@@ -202,6 +202,11 @@ def plan_night(config: Config, project_dir: Path, build_vars: dict[str, Any], fu
         reasons.append(f"{len(gone)} load(s) of the base build are gone from the landing zone (e.g. {gone[0]})")
     old_results = before.get("validation", {})
     changed = sorted(name for name, stamp in old_results.items() if now["validation"].get(name) != stamp)
+    # a base load validated only after the base was built (its findings must reach staging)
+    base_loads = set(before.get("loads", []))
+    changed += sorted(
+        name for name in now["validation"] if name not in old_results and name.split(".")[0] in base_loads
+    )
     if changed:
         reasons.append(f"validation results of {len(changed)} load(s) changed (quarantine reprocessed)")
     new_loads = sorted(set(now["loads"]) - set(before.get("loads", [])))

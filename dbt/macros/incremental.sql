@@ -13,13 +13,16 @@
 {%- endmacro %}
 
 {#- True for a row of a load this incremental build processes: one of the night's new loads (run
-    parameter `new_loads`, a JSON list trainops sets on an incremental night), or — a build by hand
-    without it — a load with no row in the model yet (a superseded load is then recomputed again:
-    the same result, more work). -#}
+    parameter `new_loads`, a JSON list trainops sets on an incremental night after checking that the
+    night only adds loads). Without it the build stops: an incremental build by hand could not know
+    whether code, quarantine or reference data changed since the table was built (build by hand
+    with --full-refresh). -#}
 {% macro is_new_load(relation_alias) -%}
     {%- set loads = run_param('new_loads') -%}
     {%- if loads is none -%}
-        {{ relation_alias }}._load_id not in (select distinct _load_id from {{ this }} where _load_id is not null)
+        {{ exceptions.raise_compiler_error(
+            this ~ " is built incrementally only by trainops, which passes the night's new loads (run parameter"
+            ~ " new_loads); build by hand with --full-refresh") }}
     {%- else -%}
         {%- set loads = fromjson(loads) if loads is string else loads -%}
         {%- if loads | length == 0 -%}
@@ -70,4 +73,19 @@ recomputed as (
     select * from {{ relation }}
 ),
 {%- endif %}
+{%- endmacro %}
+
+{#- Pre-hook of a model keyed by record_id over stg_lms__learning_record_versions: on an incremental
+    build, first delete every record id the new loads bring. delete+insert deletes only the ids the
+    model's output holds, and a re-ranked id may now have no row in it (no conflict left, or no kept
+    version when xAPI and LMS versions share an id): its old row must go as in a full build. -#}
+{% macro delete_touched_record_ids() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where record_id in (
+            select versions.record_id
+            from {{ ref('stg_lms__learning_record_versions') }} as versions
+            where {{ is_new_load('versions') }}
+        )
+    {%- endif -%}
 {%- endmacro %}

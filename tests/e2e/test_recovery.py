@@ -251,10 +251,13 @@ def test_an_incremental_night_killed_in_its_dbt_build_is_rerun_to_a_clean_nights
     run_and_kill_at("dbt-build", config_path, tmp_path)
 
     warehouse = home / "warehouse"
-    assert (warehouse / BUILDING_FILE).exists(), "dbt had not started writing"
-    assert published_checksums(warehouse / "marts.duckdb") == published  # the last night's marts stay
     killed = json.loads(sorted((home / "runs").glob("*.json"))[-1].read_text())
     assert killed["status"] == "running"  # as the kill left it; the rerun marks it crashed
+    building = warehouse / BUILDING_FILE
+    assert building.exists() and not (warehouse / "dbt" / killed["run_id"] / "run_results.json").exists()
+    # killed while dbt wrote to the copy of the base (its WAL holds what dbt committed), not before
+    assert building.with_name(f"{building.name}.wal").exists()
+    assert published_checksums(warehouse / "marts.duckdb") == published  # the last night's marts stay
 
     record = nightly_sync(as_of=AS_OF, config_path=str(config_path))
 

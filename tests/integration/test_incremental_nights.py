@@ -87,7 +87,7 @@ def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     # new files of three other sources: an HR snapshot with a rehire and a transfer, a booking file
     # re-delivering a booking with another status, a late LMS export updating a record; and a
     # statement re-using a stored statement's id with other content (the first stored version stays)
-    _land_updates(demo / "drops", AS_OF + timedelta(days=3))
+    changes = _land_updates(demo / "drops", AS_OF + timedelta(days=3))
     reused = {**json.loads(lines[2]), "stored": "2026-12-03T08:00:00.000Z"}
     reused["verb"] = {"id": "http://adlnet.gov/expapi/verbs/failed", "display": {"en-US": "failed"}}
     (xapi / "statements_2026-12-03.jsonl").write_text(json.dumps(reused) + "\n")
@@ -97,7 +97,19 @@ def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     assert not any("invoice" in name or "session" in name for name in updated.selected)
     with duckdb.connect(str(updated.build_db), read_only=True) as con:
         conflicts = con.execute("select record_id from staging.stg_lms__learning_record_conflicts").fetchall()
+        latest = "select {} from staging.stg_hris__employees where employee_id = ? order by snapshot_date desc limit 1"
+        rehired = con.execute(latest.format("status"), [changes["rehired"]]).fetchone()
+        moved = con.execute(latest.format("department"), [changes["moved"]]).fetchone()
+        booking = con.execute(
+            "select status from staging.stg_lms__bookings where session_id = ? and lower(learner_ref) = lower(?)",
+            [changes["session"], changes["learner"]],
+        ).fetchone()
+        record = con.execute(
+            "select success from staging.stg_lms__learning_records where record_id = ?", [changes["record"]]
+        ).fetchone()
     assert (reused["id"],) in conflicts  # refused, the first stored version kept
+    # the updates reached staging on the incremental night (not only the full rebuild compared below)
+    assert (rehired, moved, booking, record) == (("active",), ("Finance",), ("cancelled",), (False,))
     _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=3), updated, "20261203T000000000001Z")
 
     # a changed training requirement: a full night, saying why
@@ -128,7 +140,7 @@ def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def _land_updates(drops: Path, day: date) -> None:
+def _land_updates(drops: Path, day: date) -> dict[str, str]:
     """A new HR snapshot (a terminated employee rehired, an active one transferred), a booking file
     re-delivering a booking with another status, and a late LMS export changing a record."""
     fields, roster = _rows(sorted((drops / "hris").glob("employees_*.csv"))[-1])
@@ -147,3 +159,5 @@ def _land_updates(drops: Path, day: date) -> None:
     record = records[0]
     record.update(success="false", score_scaled="0.4")
     _write(drops / "lms" / f"legacy_lms_export_{day}.csv", fields, [record])
+    return {"rehired": rehired["employee_id"], "moved": moved["employee_id"], "session": booking["session_id"],
+            "learner": booking["learner_ref"], "record": record["record_id"]}  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,7 @@ def test_a_new_load_is_an_incremental_night(config: Config) -> None:
         ("reference", "reference data changed"),
         ("rules", "rule vars or settings changed"),
         ("quarantine", "quarantine reprocessed"),
+        ("validated_late", "quarantine reprocessed"),
         ("schema", "landed data schema changed"),
         ("gone", "gone from the landing zone"),
         ("corrupt", "unreadable"),
@@ -86,6 +88,10 @@ def test_a_full_night_says_why(config: Config, change: str, reason: str) -> None
     elif change == "quarantine":
         path = config.home / "quarantine" / "20261130T000000000000Z-lrs.parquet"
         pq.write_table(pa.table({"rule": ["x"]}), path)
+    elif change == "validated_late":  # a base load whose validation result appears after the base
+        base = json.loads((config.warehouse / "base.json").read_text())
+        base["fingerprint"]["validation"] = {}
+        (config.warehouse / "base.json").write_text(json.dumps(base))
     elif change == "schema":
         _land(config.home, "20261201T000000000000Z-lrs", pa.table({"record_id": [1]}))
     elif change == "gone":

@@ -6,6 +6,7 @@
     materialized=staging_materialization(),
     incremental_strategy='delete+insert',
     unique_key='record_id',
+    pre_hook="{{ delete_touched_record_ids() }}",
     on_schema_change='fail'
 ) }}
 
