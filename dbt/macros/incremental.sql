@@ -75,10 +75,11 @@ recomputed as (
 {%- endif %}
 {%- endmacro %}
 
-{#- Pre-hook of a model keyed by record_id over stg_lms__learning_record_versions: on an incremental
-    build, first delete every record id the new loads bring. delete+insert deletes only the ids the
-    model's output holds, and a re-ranked id may now have no row in it (no conflict left, or no kept
-    version when xAPI and LMS versions share an id): its old row must go as in a full build. -#}
+{#- Pre-hook of a model keyed by record_id over stg_lms__learning_record_versions (built with the
+    `append` strategy): on an incremental build, first delete every record id the new loads bring,
+    then the model appends their recomputed rows. Not delete+insert, which deletes only the ids the
+    output holds: a re-ranked id may have no row left (no conflict left, or no kept version when
+    xAPI and LMS versions share an id), and its old row must go as in a full build. -#}
 {% macro delete_touched_record_ids() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}

@@ -2,8 +2,7 @@
     stored; an LMS's records: the latest load). -#}
 {{ config(
     materialized=staging_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='record_id',
+    incremental_strategy='append',
     pre_hook="{{ delete_touched_record_ids() }}",
     on_schema_change='fail'
 ) }}
@@ -15,7 +14,7 @@ versions as (
 ),
 
 {#- the record ids the new loads bring (stg_lms__learning_record_versions ranked all their versions
-    again): replaced whole, delete+insert on record_id -#}
+    again): replaced whole, the pre-hook deleted them and their rows are appended -#}
 {{ recomputed_keys('versions', ['record_id'], incremental=is_incremental()) }}
 
 final as (
