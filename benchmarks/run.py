@@ -23,7 +23,8 @@ and the dbt subprocess included). Phases, in order:
                       imported, outside the measured time); per-stage times and peak memory come
                       from timers around the step functions the flow calls;
 - ``noop``            one more night (as_of + 1) with no new files: the as-of models only;
-- ``incremental``     the night of as_of + 1 again, after one day of new files was dropped;
+- ``incremental``     the night of as_of + 1 again, after one day of new files was dropped (the
+                      same size at every scale: 2,000 statements and 200 booking updates);
 - ``startup``         a fresh process's cost before any work: the first progress line, importing
                       Prefect and the flows, starting the ephemeral Prefect server;
 - ``xapi_extract``    our extract+land of the xAPI JSON Lines alone (``extract_source``), plus a
@@ -180,32 +181,55 @@ def data_volume(demo: Path) -> dict[str, Any]:
     return {"raw_rows": raw_rows, "drop_bytes": size, "counts": counts}
 
 
+# The incremental night's new day has the same size at every scale (taken from the last days of
+# history, latest first): its cost should follow the day, and `incremental_growth_exponent_m_to_l`
+# compares it with the growth of history only when the day does not grow with the scale.
+DAY_STATEMENTS = 2_000
+DAY_BOOKING_UPDATES = 200
+
+
+def _latest_first(candidates: dict[str, list[str]], limit: int) -> list[tuple[str, str]]:
+    """Up to ``limit`` (day, line) pairs from ``candidates`` (day → lines), latest day first."""
+    picked: list[tuple[str, str]] = []
+    for day in sorted(candidates, reverse=True):
+        picked += [(day, line) for line in candidates[day][: limit - len(picked)]]
+        if len(picked) >= limit:
+            break
+    return picked
+
+
 def drop_new_day(demo: Path, as_of: date) -> dict[str, int]:
-    """One day of new data for the night of ``as_of + 1``: the xAPI statements and booking updates
-    of the last full day (``as_of - 1``) delivered again as new files for ``as_of``, with new
-    statement ids and every date moved on by one day (new data, not a replay)."""
-    old_day, new_day = (as_of - timedelta(days=1)).isoformat(), as_of.isoformat()
+    """One day of new data for the night of ``as_of + 1``: ``DAY_STATEMENTS`` xAPI statements and
+    ``DAY_BOOKING_UPDATES`` booking updates of the month's last days (latest first) delivered again
+    as new files for ``as_of``, with new statement ids and their day moved to ``as_of`` (new data,
+    not a replay)."""
+    new_day = as_of.isoformat()
+    days = [(as_of - timedelta(days=back)).isoformat() for back in range(1, as_of.day)]
     month_file = demo / "drops" / "xapi" / f"statements_{as_of:%Y-%m}.jsonl"
-    statements = []
+    by_day: dict[str, list[str]] = {day: [] for day in days}
     with open(month_file, encoding="utf-8") as handle:
         for line in handle:
-            if f'"timestamp":"{old_day}' not in line:
-                continue
-            try:
-                stmt = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            stmt["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"trainops-bench/{stmt['id']}"))
-            for key in ("timestamp", "stored"):
-                if isinstance(stmt.get(key), str):
-                    stmt[key] = stmt[key].replace(old_day, new_day, 1)
-            statements.append(json.dumps(stmt, ensure_ascii=False, separators=(",", ":")))
+            day = next((day for day in days if f'"timestamp":"{day}' in line), None)
+            if day is not None:
+                by_day[day].append(line)
+    statements = []
+    for old_day, line in _latest_first(by_day, DAY_STATEMENTS):
+        try:
+            stmt = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        stmt["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"trainops-bench/{stmt['id']}"))
+        for key in ("timestamp", "stored"):
+            if isinstance(stmt.get(key), str):
+                stmt[key] = stmt[key].replace(old_day, new_day, 1)
+        statements.append(json.dumps(stmt, ensure_ascii=False, separators=(",", ":")))
     (demo / "drops" / "xapi" / f"statements_{new_day}.jsonl").write_text(
         "".join(text + "\n" for text in statements), encoding="utf-8"
     )
     bookings_file = demo / "drops" / "bookings" / f"bookings_{as_of:%Y-%m}.csv"
     lines = bookings_file.read_text(encoding="utf-8").splitlines()
-    updates = [line.replace(old_day, new_day) for line in lines[1:] if f",{old_day}T" in line]
+    rows = {day: [line for line in lines[1:] if f",{day}T" in line] for day in days}
+    updates = [line.replace(old_day, new_day) for old_day, line in _latest_first(rows, DAY_BOOKING_UPDATES)]
     (demo / "drops" / "bookings" / f"bookings_{new_day}.csv").write_text(
         "\n".join([lines[0], *updates]) + "\n", encoding="utf-8"
     )

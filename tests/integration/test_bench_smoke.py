@@ -72,10 +72,12 @@ def test_limit_computes_the_marts_figures(xs_result):
     assert check["differences"] == {}
 
 
-def test_new_day_and_redelivered_month_are_new_files(tmp_path):
+def test_new_day_and_redelivered_month_are_new_files(tmp_path, monkeypatch):
     from demo import generate
 
     bench = bench_module()
+    monkeypatch.setattr(bench, "DAY_STATEMENTS", 40)  # the day's size is fixed, whatever the scale
+    monkeypatch.setattr(bench, "DAY_BOOKING_UPDATES", 3)
     as_of = date(2026, 11, 28)
     generate(tmp_path, as_of=as_of, seed=3, employees=120, months=3, vendors=3)
     xapi = tmp_path / "drops" / "xapi"
@@ -88,7 +90,10 @@ def test_new_day_and_redelivered_month_are_new_files(tmp_path):
     added = bench.drop_new_day(tmp_path, as_of)
     new_file = xapi / "statements_2026-11-28.jsonl"
     statements = [json.loads(line) for line in new_file.read_text().splitlines()]
-    assert added["xapi_statements"] == len(statements) > 0
+    assert added["xapi_statements"] == len(statements) == 40
+    assert added["booking_updates"] == 3
+    bookings = (tmp_path / "drops" / "bookings" / "bookings_2026-11-28.csv").read_text().splitlines()[1:]
+    assert len(bookings) == 3 and all(",2026-11-28T" in line for line in bookings)
     assert not {statement["id"] for statement in statements} & old_ids
     assert all(statement["timestamp"].startswith("2026-11-28") for statement in statements)
 
