@@ -11,6 +11,9 @@ and ``tests/lrs/learning_locker.sh`` (installs cached under ``TRAINOPS_LRS_CACHE
 ``CI=true`` where they fail (``need_service`` in tests/conftest.py). The servers are shared by the
 session: a test that needs only its own statements filters on something it owns (a
 ``registration``, say), never on "everything stored".
+
+And a real Postgres database (``postgres_database``: a fresh database per module on the server the
+PG* variables name; CI starts one), created for the module and dropped after it.
 """
 
 from __future__ import annotations
@@ -22,13 +25,18 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
+import psycopg
 import pytest
 import requests
+from psycopg import sql
+
+from warehouse import postgres_target as postgres
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "lrs"
 LRS_USER, LRS_PASSWORD = "trainops-it", "it-Pa55-w0rd-7f3a9c"
@@ -150,3 +158,28 @@ def learning_locker(tmp_path_factory, need_service):
 @pytest.fixture(params=["ralph", "ll"])
 def lrs(request) -> Lrs:
     return request.getfixturevalue("ralph" if request.param == "ralph" else "learning_locker")
+
+
+@pytest.fixture(scope="module")
+def postgres_database(monkeypatch_module, need_service):
+    """A fresh database on the local server, dropped afterwards; PGDATABASE points at it."""
+    admin = {key: value for key, value in postgres.connection_settings().items() if key != "dbname"}
+    name = f"trainops_test_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(**admin, dbname="postgres", autocommit=True, connect_timeout=5) as con:
+            con.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    except psycopg.OperationalError as exc:
+        cause = f"{postgres.describe()}: {str(exc).splitlines()[0].rsplit(': ', 1)[-1]}"
+        need_service("Postgres", cause, detail=f".ci/run starts one; {exc}")
+    monkeypatch_module.setenv("PGDATABASE", name)
+    monkeypatch_module.setenv(postgres.BI_ROLE_ENV, f"{name}_bi")  # roles are cluster-wide
+    yield name
+    with psycopg.connect(**admin, dbname="postgres", autocommit=True) as con:
+        con.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        con.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(f"{name}_bi")))
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch

@@ -9,7 +9,6 @@ tests/integration/test_incremental_nights.py``.
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from pipeline import steps
 from pipeline.config import load_config
 from pipeline.demo_config import write_demo_config
 from tests.integration.equivalence import compare, duckdb_tables
+from tests.integration.night_changes import drop_late_and_voiding, land_updates
 from warehouse import dbt, duckdb_target, incremental
 
 AS_OF = date(2026, 11, 30)
@@ -52,10 +52,6 @@ def _assert_equals_full_rebuild(config_path: Path, as_of: date, night: dbt.Build
     assert problems == [], "\n".join(problems[:5])
 
 
-def _statement(template: dict[str, object], statement_id: str, timestamp: str) -> dict[str, object]:
-    return {**template, "id": statement_id, "timestamp": timestamp, "stored": "2026-12-02T08:00:00.000Z"}
-
-
 @pytest.mark.integration
 def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     demo = tmp_path / "demo"
@@ -73,13 +69,7 @@ def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
 
     # a new file: a late statement for an old date, and a statement voiding an earlier one
     xapi = demo / "drops" / "xapi"
-    lines = (xapi / "statements_2026-10.jsonl").read_text().splitlines()
-    template, voided = json.loads(lines[0]), json.loads(lines[1])
-    late = _statement(template, "00000000-0000-4000-8000-00000000a001", "2026-09-15T10:00:00.000Z")
-    voiding = _statement(template, "00000000-0000-4000-8000-00000000a002", "2026-12-01T10:00:00.000Z")
-    voiding["verb"] = {"id": "http://adlnet.gov/expapi/verbs/voided", "display": {"en-US": "voided"}}
-    voiding["object"] = {"objectType": "StatementRef", "id": voided["id"]}
-    (xapi / "statements_2026-12.jsonl").write_text(json.dumps(late) + "\n" + json.dumps(voiding) + "\n")
+    lines = drop_late_and_voiding(xapi)
     new = _night(config_path, AS_OF + timedelta(days=2), "20261202T000000000000Z")
     assert new.kind == "incremental", new.reasons
     _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=2), new, "20261202T000000000001Z")
@@ -87,7 +77,7 @@ def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     # new files of three other sources: an HR snapshot with a rehire and a transfer, a booking file
     # re-delivering a booking with another status, a late LMS export updating a record; and a
     # statement re-using a stored statement's id with other content (the first stored version stays)
-    changes = _land_updates(demo / "drops", AS_OF + timedelta(days=3))
+    changes = land_updates(demo / "drops", AS_OF + timedelta(days=3))
     reused = {**json.loads(lines[2]), "stored": "2026-12-03T08:00:00.000Z"}
     reused["verb"] = {"id": "http://adlnet.gov/expapi/verbs/failed", "display": {"en-US": "failed"}}
     (xapi / "statements_2026-12-03.jsonl").write_text(json.dumps(reused) + "\n")
@@ -125,39 +115,3 @@ def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     forced.build_db.unlink()
     fallback = _night(config_path, AS_OF + timedelta(days=4), "20261204T000000000003Z")
     assert fallback.kind == "full" and "is missing" in fallback.reasons[0]
-
-
-def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fields)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _land_updates(drops: Path, day: date) -> dict[str, str]:
-    """A new HR snapshot (a terminated employee rehired, an active one transferred), a booking file
-    re-delivering a booking with another status, and a late LMS export changing a record."""
-    fields, roster = _rows(sorted((drops / "hris").glob("employees_*.csv"))[-1])
-    rehired = next(row for row in roster if row["status"] == "terminated")
-    rehired.update(status="active", hire_date=str(day - timedelta(days=1)), termination_date="")
-    moved = next(row for row in roster if row["status"] == "active" and row is not rehired)
-    moved.update(department="Finance", cost_center="CC-FIN-GB", job_title=moved["job_title"] + " (transferred)")
-    for row in (rehired, moved):
-        row["updated_at"] = f"{day - timedelta(days=1)}T09:00:00Z"
-    _write(drops / "hris" / f"employees_{day}.csv", fields, roster)
-    fields, bookings = _rows(sorted((drops / "bookings").glob("bookings_*.csv"))[-2])
-    booking = next(row for row in bookings if row["status"] != "cancelled")
-    booking.update(status="cancelled", updated_at=f"{day - timedelta(days=1)}T10:00:00Z")
-    _write(drops / "bookings" / f"bookings_{day}-update.csv", fields, [booking])
-    fields, records = _rows(drops / "lms" / "legacy_lms_export.csv")
-    record = records[0]
-    record.update(success="false", score_scaled="0.4")
-    _write(drops / "lms" / f"legacy_lms_export_{day}.csv", fields, [record])
-    return {"rehired": rehired["employee_id"], "moved": moved["employee_id"], "session": booking["session_id"],
-            "learner": booking["learner_ref"], "record": record["record_id"]}  # fmt: skip

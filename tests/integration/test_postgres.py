@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -35,32 +34,7 @@ AS_OF = date(2026, 11, 28)
 
 
 @pytest.fixture(scope="module")
-def database(monkeypatch_module, need_service):
-    """A fresh database on the local server, dropped afterwards; PGDATABASE points at it."""
-    admin = {key: value for key, value in postgres.connection_settings().items() if key != "dbname"}
-    name = f"trainops_test_{uuid.uuid4().hex[:8]}"
-    try:
-        with psycopg.connect(**admin, dbname="postgres", autocommit=True, connect_timeout=5) as con:
-            con.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        cause = f"{postgres.describe()}: {str(exc).splitlines()[0].rsplit(': ', 1)[-1]}"
-        need_service("Postgres", cause, detail=f".ci/run starts one; {exc}")
-    monkeypatch_module.setenv("PGDATABASE", name)
-    monkeypatch_module.setenv(postgres.BI_ROLE_ENV, f"{name}_bi")  # roles are cluster-wide
-    yield name
-    with psycopg.connect(**admin, dbname="postgres", autocommit=True) as con:
-        con.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        con.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(f"{name}_bi")))
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, prefect_harness, database, monkeypatch_module):
+def built(tmp_path_factory, prefect_harness, postgres_database, monkeypatch_module):
     """The demo built on DuckDB, then on Postgres from the same landing zone."""
     root = tmp_path_factory.mktemp("engines")
     monkeypatch_module.setenv(dbt.UNIT_TESTS_ENV, "1")  # the dbt unit tests too, on both engines
@@ -210,7 +184,7 @@ def test_compliance_lookup_answers_the_same_from_postgres(built):
     assert [row["explanation"] for row in on_postgres.rows] == [row["explanation"] for row in on_duckdb.rows]
 
 
-def test_list_values_survive_the_csv_copy(database):
+def test_list_values_survive_the_csv_copy(postgres_database):
     """Learner lists go through DuckDB's CSV as Postgres array literals: quotes, backslashes,
     commas, braces, NULL elements, empty and null lists come out as they went in."""
     import duckdb
