@@ -72,12 +72,13 @@ class BuildResult:
 # dbt advises for production, unless this is "1".
 UNIT_TESTS_ENV = "TRAINOPS_DBT_UNIT_TESTS"
 
-# The values computed anew every night (the as-of date, the compliance history window and an
-# incremental night's new loads, which its incremental staging models process): dbt reads
+# The values computed anew every night (the as-of date, the compliance history window, an
+# incremental night's new loads, which its incremental staging models process, and a noop night's
+# new_dates_only, which lets the models keyed by as_of_date compute only their new dates): dbt reads
 # them as environment variables TRAINOPS_PARAM_<NAME> through one macro, dbt/macros/run_params.sql,
 # only while executing. As --vars they made dbt re-parse the whole project every night (a changed var
 # disables partial parsing: about 50 s of a noop night's 64 s build at S).
-RUN_PARAMS = ("as_of", "compliance_history_start", "compliance_history_grain", "new_loads")
+RUN_PARAMS = ("as_of", "compliance_history_start", "compliance_history_grain", "new_loads", "new_dates_only")
 PARAM_ENV_PREFIX = "TRAINOPS_PARAM_"
 # The file dbt builds into (DuckDB), the same every night: dbt re-parses everything when the profile's
 # connection (its path) changes. Renamed to build-<run id>.duckdb when dbt is done.
@@ -169,6 +170,8 @@ def plan_build(
     plan = incremental.plan_night(config, DBT_PROJECT_DIR, build_vars, full_refresh)
     if plan.kind == "incremental":  # the loads its incremental staging models process
         build_vars["new_loads"] = plan.new_loads
+    elif plan.kind == "noop":  # only the as-of date changed: as-of models compute their new dates only
+        build_vars["new_dates_only"] = True
     return plan, build_vars
 
 

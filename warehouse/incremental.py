@@ -15,8 +15,13 @@ landed loads, their validation results and their column schemas). The next night
   they process the new loads only (run parameter ``new_loads``) and, where they deduplicate across
   loads, recompute and replace exactly the keys those loads touch — the rows a full build keeps, as
   an incremental night only ever adds loads to what the base saw;
-- ``noop`` when nothing arrived: only the as-of-dependent models (tag ``as_of``) and what reads
-  them are rebuilt on the copy.
+- ``noop`` when nothing arrived: only the as-of-dependent models (``as_of_models``) and what reads
+  them are rebuilt on the copy. As nothing but the as-of date changed, the models keyed by
+  ``as_of_date`` with one row set per date of the compliance spine (``SLICED_BY_DATE``) are kept
+  from the copy and compute only the dates they do not hold yet (the new as-of date; a month-end
+  when the window moved), deleting the dates that left the spine (yesterday's as-of date when it is
+  no month-end, the month that left the window): the run parameter ``new_dates_only`` says so
+  (dbt/macros/compliance.sql). The views on the spine and the small as-of models are rebuilt whole.
 
 Tests and audits of every rebuilt model still run before publish (write–audit–publish is unchanged:
 the copy is a new file, the published marts are swapped in only after it passed).
@@ -42,9 +47,11 @@ from pipeline.config import Config
 # Vars that change every night with the as-of date: not a reason for a full build (the as-of models
 # are rebuilt on every night).
 AS_OF_VARS = ("as_of", "compliance_history_start", "compliance_history_grain")
-# Incremental models whose increments are slices of one run (fct_compliance_history: the dates of the
-# run's spine): dropped from the copy so dbt builds them whole, as a full build does.
-REBUILT_WHOLE = ("marts.fct_compliance_history",)
+# Incremental models keyed by as_of_date, one row set per date of the compliance spine: a date's
+# rows depend only on the date and the inputs. An incremental night (new loads: inputs changed)
+# drops them from the copy so dbt builds them whole, as a full build does; a noop night keeps them
+# and builds only the spine dates they lack (run parameter new_dates_only).
+SLICED_BY_DATE = ("marts.fct_compliance_history",)
 # What new loads touch besides their own entities' staging (dbt sources, selected ``source:<entity>+``):
 # the landing models, and the quarantine model (alone: every staging model reads it, through the macro
 # not_quarantined, but the new loads' findings concern only the new loads' rows) with what reads it
@@ -229,8 +236,9 @@ def plan_night(config: Config, project_dir: Path, build_vars: dict[str, Any], fu
 
 
 def prepare_copy(plan: Plan, build_db: Path) -> None:
-    """The night's build file as a copy of the base build, without the models rebuilt whole. The
-    base's WAL (``settle_building`` may leave one) is copied beside it: it holds changes too."""
+    """The night's build file as a copy of the base build, without the models rebuilt whole (on an
+    incremental night, ``SLICED_BY_DATE``). The base's WAL (``settle_building`` may leave one) is
+    copied beside it: it holds changes too."""
     assert plan.base_build is not None
     tmp = build_db.with_name(f".copy-{build_db.name}")
     shutil.copyfile(plan.base_build, tmp)
@@ -243,8 +251,10 @@ def prepare_copy(plan: Plan, build_db: Path) -> None:
     else:
         build_wal.unlink(missing_ok=True)  # a stale WAL must not be replayed onto the copy
     os.replace(tmp, build_db)
+    if plan.kind == "noop":  # the models sliced by date keep their dates and add the new ones
+        return
     with duckdb.connect(str(build_db)) as con:
-        for relation in REBUILT_WHOLE:
+        for relation in SLICED_BY_DATE:
             con.execute(f"drop table if exists {relation}")
 
 

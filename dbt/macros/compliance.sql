@@ -67,3 +67,48 @@
                     as decimal(9, 4))
         end as compliance_rate
 {% endmacro %}
+
+{#- Noop nights (warehouse/incremental.py): nothing but the as-of date changed since the copied base
+    build, which trainops says with the run parameter `new_dates_only` (never guessed: without it a
+    model computes its whole spine). A model keyed by as_of_date with one row set per spine date,
+    whose rows for a date depend only on that date and on inputs a noop night leaves unchanged, then
+    computes just the spine dates it does not hold yet (compliance_dates_to_build) and deletes the
+    dates that left the spine (delete_dates_left_spine, its pre-hook): yesterday's as-of date when
+    it is no month-end, a month that left the window. Such a model declares
+    `-- depends_on: {{ ref('int_compliance_dates') }}`, as the ref below is made only while executing. -#}
+{% macro new_dates_only() -%}
+    {#- the parameter first: is_incremental() needs the model's relation, which a dbt unit test lacks -#}
+    {{ return((run_param('new_dates_only', '') | string | trim | lower) in ('true', '1') and is_incremental()) }}
+{%- endmacro %}
+
+{#- The ISO dates of the spine (int_compliance_dates) the model does not hold yet, sorted; none when
+    the model computes its whole spine (not a noop night, a first build, a full refresh). -#}
+{% macro compliance_dates_to_build() -%}
+    {%- if not execute or not new_dates_only() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select cast(as_of_date as {{ dbt.type_string() }}) as as_of_date from {{ ref('int_compliance_dates') }}
+        except
+        select distinct cast(as_of_date as {{ dbt.type_string() }}) from {{ this }}
+        order by as_of_date
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- A filter keeping the rows of `column` on one of `dates` (ISO strings); none kept when empty. -#}
+{% macro on_dates(column, dates) -%}
+    {%- if dates | length == 0 -%}
+        1 = 0
+    {%- else -%}
+        {{ column }} in ({% for day in dates %}{{ dbt.cast(dbt.string_literal(day), 'date') | trim }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook: on a noop night, delete the dates that are no longer in the spine. -#}
+{% macro delete_dates_left_spine() -%}
+    {%- if new_dates_only() -%}
+        delete from {{ this }}
+        where as_of_date not in (select as_of_date from {{ ref('int_compliance_dates') }})
+    {%- endif -%}
+{%- endmacro %}

@@ -10,6 +10,7 @@ tests/integration/test_incremental_nights.py``.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -52,6 +53,18 @@ def _assert_equals_full_rebuild(config_path: Path, as_of: date, night: dbt.Build
     assert problems == [], "\n".join(problems[:5])
 
 
+def _history_dates_built(night: dbt.BuildResult) -> list[str] | None:
+    """The dates fct_compliance_history computed on ``night`` (None: its whole spine), from the
+    filter in its compiled SQL (dbt/macros/compliance.sql on_dates)."""
+    results = json.loads((night.build_db.parent / "dbt" / night.build_db.stem.removeprefix("build-")
+                          / "run_results.json").read_text())["results"]  # fmt: skip
+    sql = next(r["compiled_code"] for r in results if r["unique_id"] == "model.trainops.fct_compliance_history")
+    filters = re.findall(r"where as_of_date in \(((?:\s*cast\('[\d-]+' as date\),?)*)\s*\)", sql)
+    if not filters:
+        return None
+    return sorted({day for found in filters for day in re.findall(r"'([\d-]+)'", found)})
+
+
 @pytest.mark.integration
 def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     demo = tmp_path / "demo"
@@ -61,18 +74,28 @@ def test_nights_equal_full_rebuilds(tmp_path: Path) -> None:
     first = _night(config_path, AS_OF, "20261130T000000000000Z")
     assert first.kind == "full" and "no audited base build" in first.reasons[0]
 
-    # no new files, the next day: noop (as-of models rebuilt)
+    # no new files, the next day: noop (as-of models rebuilt). It crosses a month end: the history
+    # keeps 30 November (now a month-end of the window), adds 1 December and drops the month that
+    # left the window, computing the new date only
     noop = _night(config_path, AS_OF + timedelta(days=1), "20261201T000000000000Z")
     assert noop.kind == "noop", noop.reasons
     assert noop.selected and all(not name.startswith("stg_") for name in noop.selected)
+    assert _history_dates_built(noop) == ["2026-12-01"]
     _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=1), noop, "20261201T000000000001Z")
+
+    # another noop night: yesterday's as-of date, no month-end, leaves the history
+    again = _night(config_path, AS_OF + timedelta(days=2), "20261202T000000000000Z")
+    assert again.kind == "noop", again.reasons
+    assert _history_dates_built(again) == ["2026-12-02"]
+    _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=2), again, "20261202T000000000001Z")
 
     # a new file: a late statement for an old date, and a statement voiding an earlier one
     xapi = demo / "drops" / "xapi"
     lines = drop_late_and_voiding(xapi)
-    new = _night(config_path, AS_OF + timedelta(days=2), "20261202T000000000000Z")
+    new = _night(config_path, AS_OF + timedelta(days=2), "20261202T000000000002Z")
     assert new.kind == "incremental", new.reasons
-    _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=2), new, "20261202T000000000001Z")
+    assert _history_dates_built(new) is None  # new loads: the whole spine
+    _assert_equals_full_rebuild(config_path, AS_OF + timedelta(days=2), new, "20261202T000000000003Z")
 
     # new files of three other sources: an HR snapshot with a rehire and a transfer, a booking file
     # re-delivering a booking with another status, a late LMS export updating a record; and a

@@ -1,5 +1,6 @@
 """dbt parses the project partially from one night to the next: the values that change every night
-(the as-of date, the compliance history window, an incremental night's new loads) are run parameters
+(the as-of date, the compliance history window, an incremental night's new loads, a noop night's
+new_dates_only) are run parameters
 in the environment, not --vars (warehouse/dbt.py ``RUN_PARAMS``), the build file's path stays the same,
 and the parsed project is kept between runs. Real ``dbt parse`` runs, as a build invokes dbt."""
 
@@ -54,6 +55,9 @@ def test_a_new_as_of_date_keeps_partial_parsing_and_a_changed_rule_var_does_not(
     incremental_night = _parse(config, "r3", {**dbt.dbt_vars(config, date(2026, 12, 2)), "new_loads": ["l1", "l2"]})[0]
     assert FULL_PARSE not in incremental_night and "Partial parsing enabled" in incremental_night
 
+    noop_night = _parse(config, "r3b", {**dbt.dbt_vars(config, date(2026, 12, 3)), "new_dates_only": True})[0]
+    assert FULL_PARSE not in noop_night and "Partial parsing enabled" in noop_night
+
     changed_rule = _parse(config, "r4", {**dbt.dbt_vars(config, date(2026, 12, 2)), "due_soon_days": 14})[0]
     assert f"{FULL_PARSE} because config vars, config profile, or config target have changed" in changed_rule
 
@@ -65,5 +69,7 @@ def test_run_parameters_go_to_the_environment_and_the_rest_stay_vars(config: Con
     assert arguments[0] == "--vars" and not set(passed) & set(dbt.RUN_PARAMS)
     assert passed["due_soon_days"] == build_vars["due_soon_days"]
     assert env["TRAINOPS_PARAM_AS_OF"] == "2026-11-30"
+    assert "TRAINOPS_PARAM_NEW_DATES_ONLY" not in env  # set on a noop night only
+    assert dbt.dbt_arguments({**build_vars, "new_dates_only": True})[1]["TRAINOPS_PARAM_NEW_DATES_ONLY"] == "true"
     assert env["TRAINOPS_PARAM_COMPLIANCE_HISTORY_START"] == build_vars["compliance_history_start"]
     assert env["TRAINOPS_PARAM_COMPLIANCE_HISTORY_GRAIN"] == build_vars["compliance_history_grain"]

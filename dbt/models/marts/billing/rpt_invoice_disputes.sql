@@ -61,6 +61,14 @@ flagged_lines as (
     where lines.flags is not null
 ),
 
+flagged_line_sessions as (
+    -- the sessions of the flagged lines only: the evidence below is read for those lines alone, and
+    -- aggregating every billed line's bookings made this model the slowest of a noop night
+    select line_sessions.*
+    from line_sessions
+    where line_sessions.document_line_id in (select flagged_lines.document_line_id from flagged_lines)
+),
+
 line_attendance as (
     select
         line_sessions.document_line_id,
@@ -68,7 +76,7 @@ line_attendance as (
         min(bookings.session_date) as first_session_date,
         count(case when bookings.status = 'attended' then 1 end) as attended,
         count(case when bookings.status = 'no_show' then 1 end) as no_show
-    from line_sessions
+    from flagged_line_sessions as line_sessions
     left join bookings
         on line_sessions.session_id = bookings.session_id
     group by line_sessions.document_line_id
@@ -80,7 +88,7 @@ learner_bookings as (
         bookings.learner_identity,
         {{ dbt.listagg("bookings.session_id || ' ' || bookings.status", "', '", 'order by bookings.session_id') }}
             as booking_statuses
-    from line_sessions
+    from flagged_line_sessions as line_sessions
     inner join bookings
         on line_sessions.session_id = bookings.session_id
     group by line_sessions.document_line_id, bookings.learner_identity

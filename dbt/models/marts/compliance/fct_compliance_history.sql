@@ -4,21 +4,31 @@
 
     Incremental-friendly: each run computes exactly the dates of its spine (month-ends of the
     window + as_of) and, on a persistent target, replaces those dates (delete+insert on
-    as_of_date) and keeps older ones as last computed. The nightly build writes a fresh database,
-    so there it is always a full build of the window. Spark has no delete+insert on Parquet: there
-    the table is partitioned by as_of_date and a run overwrites its dates' partitions (the same). -#}
+    as_of_date) and keeps older ones as last computed. Spark has no delete+insert on Parquet: there
+    the table is partitioned by as_of_date and a run overwrites its dates' partitions (the same).
+    A full or incremental night builds the whole window (the table is dropped from the copied
+    base build). A noop night (run parameter new_dates_only; dbt/macros/compliance.sql) keeps the
+    copied table: a date's rows depend only on the date and on inputs that night leaves unchanged,
+    so it computes only the spine dates the table does not hold yet and its pre-hook deletes the
+    dates that left the spine. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
     partition_by=(['as_of_date'] if target.type == 'spark' else none),
     unique_key='as_of_date',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_dates_left_spine() }}"
 ) }}
+-- depends_on: {{ ref('int_compliance_dates') }} (the noop night's macros read it while executing)
+{% set new_dates = compliance_dates_to_build() %}
 
 with
 
 assignments as (
     select * from {{ ref('int_requirements_assigned_to_employees') }}
+    {%- if new_dates is not none %}
+    where {{ on_dates('as_of_date', new_dates) }}
+    {%- endif %}
 ),
 
 completions as (
@@ -27,6 +37,9 @@ completions as (
 
 exemptions as (
     select * from {{ ref('int_exemptions_applied') }}
+    {%- if new_dates is not none %}
+    where {{ on_dates('as_of_date', new_dates) }}
+    {%- endif %}
 ),
 
 parameters as (
