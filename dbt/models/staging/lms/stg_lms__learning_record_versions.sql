@@ -31,6 +31,15 @@ with
 landed as (
     select * from {{ source('lms', 'learning_record') }} as landed
     where {{ not_quarantined('lms.learning_record', 'landed') }}
+    {%- if is_incremental() %}
+        -- an incremental build reads only the versions of the ids the new loads bring (every load's:
+        -- recomputed below picks them exactly), before cleaning their other columns
+        and {{ clean_text('landed.record_id') }} in (
+            select {{ clean_text('new_rows.record_id') }}
+            from {{ source('lms', 'learning_record') }} as new_rows
+            where {{ is_new_load('new_rows') }}
+        )
+    {%- endif %}
 ),
 
 renamed as (
