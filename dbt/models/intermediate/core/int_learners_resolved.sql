@@ -79,11 +79,12 @@ sightings as (
 ),
 
 learner_refs as (
-    select distinct
+    -- normalised once per reference, not once per sighting
+    select
         source,
         learner_ref,
         {{ normalize_learner_ref('learner_ref') }} as normalized_ref
-    from sightings
+    from (select distinct source, learner_ref from sightings) as seen_refs
 ),
 
 classified as (

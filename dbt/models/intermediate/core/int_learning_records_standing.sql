@@ -10,11 +10,18 @@ learning_records as (
     select * from {{ ref('stg_lms__learning_records') }}
 ),
 
-voided_records as (
-    select distinct voids_record_id as record_id
-    from learning_records
+voiding_statements as (
+    -- read apart from learning_records (not a second reference to that CTE), so that an engine
+    -- reads only the columns a reader of this view needs instead of materialising every column
+    select voids_record_id
+    from {{ ref('stg_lms__learning_records') }}
     where is_voiding_statement
         and voids_record_id is not null
+),
+
+voided_records as (
+    select distinct voids_record_id as record_id
+    from voiding_statements
 ),
 
 final as (
