@@ -33,6 +33,15 @@ roster_sequence as (
     from roster_dates
 ),
 
+employee_sources as (
+    -- whether several HR sources list the employee (a grouping, not a window over every row)
+    select
+        employee_id,
+        min(_source) <> max(_source) as is_shared
+    from employees
+    group by employee_id
+),
+
 source_rows as (
     -- the employee as one source shows them, from its snapshot until that source's next roster
     select
@@ -52,14 +61,13 @@ source_rows as (
         {%- else %}
         1 as source_rank,
         {%- endif %}
-        (
-            min(employees._source) over (partition by employees.employee_id)
-            <> max(employees._source) over (partition by employees.employee_id)
-        ) as is_shared
+        employee_sources.is_shared
     from employees
     left join roster_sequence
         on employees._source = roster_sequence._source
         and employees.snapshot_date = roster_sequence.snapshot_date
+    inner join employee_sources
+        on employees.employee_id = employee_sources.employee_id
 ),
 
 shared_rows as (
@@ -193,24 +201,29 @@ numbered as (
 ),
 
 periods as (
+    -- A period ends at the roster date after its last snapshot: the largest next_roster_date of its
+    -- rows (an employee's snapshots and their next roster dates rise together), or none when its last
+    -- snapshot is its source's latest (the only row whose next_roster_date is null). Aggregated here
+    -- rather than joined back from the last snapshot's row.
     select
         employee_id,
         period_number,
         min(snapshot_date) as first_snapshot_date,
-        max(snapshot_date) as last_snapshot_date
+        max(snapshot_date) as last_snapshot_date,
+        case when count(next_roster_date) = count(*) then max(next_roster_date) end as valid_to
     from numbered
     group by employee_id, period_number
 ),
 
 period_rows as (
-    -- The attributes of a period are those of its first snapshot (all its snapshots agree);
-    -- the period ends at the roster date after its last snapshot.
+    -- The attributes of a period are those of its first snapshot (all its snapshots agree), the
+    -- row that starts it.
     select
         numbered.employee_id,
         numbered.period_number,
         periods.first_snapshot_date,
         periods.last_snapshot_date,
-        last_snapshot.next_roster_date as valid_to,
+        periods.valid_to,
         numbered.email,
         numbered.email_normalized,
         numbered.status,
@@ -233,9 +246,7 @@ period_rows as (
         on numbered.employee_id = periods.employee_id
         and numbered.period_number = periods.period_number
         and numbered.snapshot_date = periods.first_snapshot_date
-    inner join numbered as last_snapshot
-        on periods.employee_id = last_snapshot.employee_id
-        and periods.last_snapshot_date = last_snapshot.snapshot_date
+    where numbered.starts_period = 1
 ),
 
 sequenced as (
